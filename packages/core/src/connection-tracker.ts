@@ -1,0 +1,102 @@
+/*
+ * Created-vs-reused bookkeeping. A connection is any object that identifies
+ * it (a socket, a pg Client, an HTTP/2 session); its state is held weakly, so
+ * a connection that is dropped without a close event leaves nothing behind.
+ * Connections that are open are also kept in a set for the observable gauges,
+ * and leave it when they close.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Attributes, Counter } from '@opentelemetry/api';
+
+export interface ConnectionState {
+  /** Attributes recorded with this connection's counters; computed once. */
+  readonly attributes: Attributes;
+  /** Uses served so far. */
+  uses: number;
+  /** Uses in progress (requests in flight, checkouts held, commands pending). */
+  inFlight: number;
+  /** When the connection became ready, from `performance.now()`. */
+  readonly readyAt: number;
+  /** False for a connection that was open before instrumentation began. */
+  readonly observedFromStart: boolean;
+  /** Free for the protocol package (e.g. attributes of its gauges). */
+  extra?: unknown;
+}
+
+export interface UseCounters {
+  readonly created: Counter;
+  readonly reused: Counter;
+}
+
+export class ConnectionTracker {
+  private states = new WeakMap<object, ConnectionState>();
+  private readonly openStates = new Set<ConnectionState>();
+
+  constructor(private readonly counters: () => UseCounters) {}
+
+  /** Records a new connection ready for its first use. Idempotent per connection. */
+  created(connection: object, attributes: Attributes): ConnectionState {
+    const known = this.states.get(connection);
+    if (known) return known;
+    const state: ConnectionState = { attributes, uses: 0, inFlight: 0, readyAt: performance.now(), observedFromStart: true };
+    this.states.set(connection, state);
+    this.openStates.add(state);
+    this.counters().created.add(1, attributes);
+    return state;
+  }
+
+  /**
+   * Records one use. The first use of a created connection is its own and is
+   * not counted as reused; every later one is. A connection first seen here
+   * (opened before instrumentation began) is adopted, and all its uses count
+   * as reused: none of them paid for setting it up.
+   */
+  used(connection: object, attributesIfUnknown: () => Attributes): ConnectionState {
+    let state = this.states.get(connection);
+    if (!state) {
+      state = { attributes: attributesIfUnknown(), uses: 0, inFlight: 0, readyAt: performance.now(), observedFromStart: false };
+      this.states.set(connection, state);
+      this.openStates.add(state);
+    }
+    if (state.uses > 0 || !state.observedFromStart) this.counters().reused.add(1, state.attributes);
+    state.uses += 1;
+    state.inFlight += 1;
+    return state;
+  }
+
+  /** Ends one use begun with `used()`. */
+  released(connection: object): ConnectionState | undefined {
+    const state = this.states.get(connection);
+    if (state && state.inFlight > 0) state.inFlight -= 1;
+    return state;
+  }
+
+  /** Forgets a connection that closed; returns its state (once) for lifetime metrics. */
+  closed(connection: object): ConnectionState | undefined {
+    const state = this.states.get(connection);
+    if (!state) return undefined;
+    this.states.delete(connection);
+    this.openStates.delete(state);
+    state.inFlight = 0;
+    return state;
+  }
+
+  get(connection: object): ConnectionState | undefined {
+    return this.states.get(connection);
+  }
+
+  /** The connections open now, for observable callbacks. */
+  open(): ReadonlySet<ConnectionState> {
+    return this.openStates;
+  }
+
+  /**
+   * Forgets every connection (on disable: gauges report nothing, and uses
+   * that end later are not released into a state that no longer counts).
+   * Connections still open are adopted on their next use after enable().
+   */
+  clear(): void {
+    this.states = new WeakMap();
+    this.openStates.clear();
+  }
+}

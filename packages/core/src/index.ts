@@ -1,0 +1,34 @@
+export * from './semconv';
+export { SETUP_DURATION_BUCKETS, LIFETIME_BUCKETS } from './buckets';
+export {
+  errorType,
+  serverAddress,
+  serverPort,
+  defaultPortOf,
+  tlsProtocolVersion,
+  compactAttributes,
+  attributesKey,
+} from './attributes';
+export { guard } from './guard';
+export { ChannelSubscriptions, type ChannelHandlers } from './channels';
+export {
+  createConnectionInstruments,
+  createHttpConnectionInstruments,
+  createDbConnectionInstruments,
+  type ConnectionInstruments,
+  type HttpConnectionInstruments,
+  type DbConnectionInstruments,
+} from './instruments';
+export {
+  acquireSocketPhases,
+  releaseSocketPhases,
+  claimSocketPhases,
+  claimNextSocketPhases,
+  timeTlsUpgrade,
+  isSocketFollowed,
+  type PhaseTarget,
+} from './socket-phases';
+export { ConnectionTracker, type ConnectionState, type UseCounters } from './connection-tracker';
+export { OpenConnectionsObserver } from './open-connections';
+export { ConnectionInstrumentationBase } from './base';
+export type { ConnectionInstrumentationConfig, ConnectionInfo } from './types';

@@ -1,0 +1,74 @@
+/*
+ * Reports open connections by state (`active`/`idle` for HTTP, `used`/`idle`
+ * for databases) from the tracker's open set, in an observable callback.
+ * Nothing is recorded per use: a use only moves the connection's in-flight
+ * count, and the states are counted when the SDK collects.
+ */
+import type { Attributes, BatchObservableResult, Observable } from '@opentelemetry/api';
+import { attributesKey } from './attributes';
+import type { ConnectionState } from './connection-tracker';
+
+interface Series {
+  readonly attributes: Attributes;
+  value: number;
+}
+
+/** Attribute sets of one connection in each of its two states, computed once. */
+interface StateAttributes {
+  readonly busy: Attributes;
+  readonly busyKey: string;
+  readonly idle: Attributes;
+  readonly idleKey: string;
+}
+
+export class OpenConnectionsObserver {
+  /** Series reported last time; reported as 0 once when they empty, then dropped. */
+  private previous = new Map<string, Series>();
+  private readonly cache = new WeakMap<ConnectionState, StateAttributes>();
+
+  /**
+   * @param stateAttribute the attribute that carries the state (`http.connection.state`)
+   * @param busyValue its value while a use is in flight (`active`, `used`)
+   * @param idleValue its value otherwise (`idle`)
+   * @param baseAttributes the attributes of the gauge for a connection
+   */
+  constructor(
+    private readonly stateAttribute: string,
+    private readonly busyValue: string,
+    private readonly idleValue: string,
+    private readonly baseAttributes: (state: ConnectionState) => Attributes,
+  ) {}
+
+  observe(result: BatchObservableResult, instrument: Observable, connections: Iterable<ConnectionState>): void {
+    const current = new Map<string, Series>();
+    for (const connection of connections) {
+      const attributes = this.attributesOf(connection);
+      const busy = connection.inFlight > 0;
+      add(current, busy ? attributes.busyKey : attributes.idleKey, busy ? attributes.busy : attributes.idle);
+    }
+    for (const [key, series] of this.previous) {
+      if (!current.has(key)) current.set(key, { attributes: series.attributes, value: 0 });
+    }
+    for (const series of current.values()) result.observe(instrument, series.value, series.attributes);
+    for (const [key, series] of current) if (series.value === 0) current.delete(key);
+    this.previous = current;
+  }
+
+  private attributesOf(connection: ConnectionState): StateAttributes {
+    let attributes = this.cache.get(connection);
+    if (!attributes) {
+      const base = this.baseAttributes(connection);
+      const busy = { ...base, [this.stateAttribute]: this.busyValue };
+      const idle = { ...base, [this.stateAttribute]: this.idleValue };
+      attributes = { busy, busyKey: attributesKey(busy), idle, idleKey: attributesKey(idle) };
+      this.cache.set(connection, attributes);
+    }
+    return attributes;
+  }
+}
+
+function add(series: Map<string, Series>, key: string, attributes: Attributes): void {
+  const existing = series.get(key);
+  if (existing) existing.value += 1;
+  else series.set(key, { attributes, value: 1 });
+}

@@ -1,0 +1,247 @@
+/*
+ * Socket phase timing: DNS lookup, TCP connect and TLS handshake of client
+ * sockets, for every protocol through one code path.
+ *
+ * Node publishes every client socket on the `net.client.socket` channel when
+ * it starts connecting (net.connect, new net.Socket().connect, tls.connect;
+ * Node 22 and 24). A timeline starts there and follows the socket's own
+ * 'lookup', 'connect', 'secureConnect' and 'close' events, passively: no
+ * 'error' listener is ever added, so unhandled errors stay unhandled.
+ * Nothing is recorded until a protocol instrumentation claims the socket;
+ * the first claim wins, so two instrumentations never record one socket twice,
+ * and sockets nobody claims (an exporter's, say) record nothing.
+ *
+ * Not covered by the channel: TLS started on an existing socket
+ * (`tls.connect({ socket })`, as PostgreSQL does after SSLRequest). For those,
+ * `timeTlsUpgrade()` starts the timeline at the start of TLS.
+ */
+import * as diagnosticsChannel from 'node:diagnostics_channel';
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { performance } from 'node:perf_hooks';
+import type { Attributes } from '@opentelemetry/api';
+import { errorType, tlsProtocolVersion } from './attributes';
+import type { ConnectionInstruments } from './instruments';
+import { ATTR_DNS_QUESTION_NAME, ATTR_ERROR_TYPE, ATTR_TLS_PROTOCOL_VERSION, ATTR_TLS_RESUMED } from './semconv';
+
+const NET_CLIENT_SOCKET = 'net.client.socket';
+
+/** Where a claimed socket's phases are recorded. */
+export interface PhaseTarget {
+  readonly instruments: ConnectionInstruments;
+  /** The connection's attributes (`network.protocol.name`, `server.address`, `server.port`, ...). */
+  readonly attributes: Attributes;
+}
+
+const DNS = 1;
+const CONNECT = 2;
+const TLS = 4;
+
+class SocketTimeline {
+  readonly startedAt = performance.now();
+  lookupAt?: number;
+  lookupHost?: string;
+  lookupError?: string;
+  connectedAt?: number;
+  connectError?: string;
+  tlsStartedAt?: number;
+  secureAt?: number;
+  tlsError?: string;
+  tlsVersion?: string;
+  tlsResumed = false;
+  target?: PhaseTarget;
+  private emitted = 0;
+
+  constructor(readonly tls: boolean) {}
+
+  /** Records every finished phase not yet recorded, once a target is known. */
+  flush(): void {
+    const target = this.target;
+    if (!target) return;
+    const { instruments, attributes } = target;
+    if (this.lookupAt !== undefined && !(this.emitted & DNS)) {
+      this.emitted |= DNS;
+      const dnsAttributes: Attributes = { ...attributes };
+      if (this.lookupHost) dnsAttributes[ATTR_DNS_QUESTION_NAME] = this.lookupHost;
+      if (this.lookupError) dnsAttributes[ATTR_ERROR_TYPE] = this.lookupError;
+      instruments.dnsLookupDuration.record(seconds(this.lookupAt - this.startedAt), dnsAttributes);
+    }
+    const connectEnd = this.connectedAt;
+    if ((connectEnd !== undefined || this.connectError) && !(this.emitted & CONNECT)) {
+      this.emitted |= CONNECT;
+      const from = this.lookupAt ?? this.startedAt;
+      if (connectEnd !== undefined) {
+        instruments.connectDuration.record(seconds(connectEnd - from), attributes);
+      } else if (this.connectError) {
+        instruments.connectDuration.record(seconds(performance.now() - from), {
+          ...attributes,
+          [ATTR_ERROR_TYPE]: this.connectError,
+        });
+      }
+    }
+    if (this.tlsStartedAt !== undefined && (this.secureAt !== undefined || this.tlsError) && !(this.emitted & TLS)) {
+      this.emitted |= TLS;
+      const tlsAttributes: Attributes = { ...attributes, [ATTR_TLS_RESUMED]: this.tlsResumed };
+      if (this.tlsVersion) tlsAttributes[ATTR_TLS_PROTOCOL_VERSION] = this.tlsVersion;
+      if (this.tlsError) tlsAttributes[ATTR_ERROR_TYPE] = this.tlsError;
+      const end = this.secureAt ?? performance.now();
+      instruments.tlsHandshakeDuration.record(seconds(end - this.tlsStartedAt), tlsAttributes);
+    }
+  }
+}
+
+function seconds(milliseconds: number): number {
+  return Math.max(0, milliseconds) / 1000;
+}
+
+/** Process-wide state, shared by every copy of this module so that each socket is timed once. */
+interface PhaseRegistry {
+  readonly timelines: WeakMap<object, SocketTimeline>;
+  readonly users: Set<object>;
+  pending: PhaseTarget | undefined;
+  onSocket?: (message: unknown) => void;
+}
+
+const REGISTRY = Symbol.for('connmetrics.core.socket-phases.v1');
+
+function registry(): PhaseRegistry {
+  const holder = globalThis as { [REGISTRY]?: PhaseRegistry };
+  return (holder[REGISTRY] ??= { timelines: new WeakMap(), users: new Set(), pending: undefined });
+}
+
+function follow(socket: Socket, timeline: SocketTimeline, events: { connect: boolean }): void {
+  const onLookup = (error: Error | null, _address: unknown, _family: unknown, host: unknown) => {
+    timeline.lookupAt = performance.now();
+    if (typeof host === 'string') timeline.lookupHost = host;
+    if (error) timeline.lookupError = errorType(error);
+    timeline.flush();
+  };
+  const onConnect = () => {
+    timeline.connectedAt = performance.now();
+    if (timeline.tls) {
+      timeline.tlsStartedAt = timeline.connectedAt;
+    } else {
+      finish();
+    }
+    timeline.flush();
+  };
+  const onSecureConnect = () => {
+    timeline.secureAt = performance.now();
+    const tlsSocket = socket as TLSSocket;
+    timeline.tlsVersion = tlsProtocolVersion(tlsSocket.getProtocol?.());
+    timeline.tlsResumed = tlsSocket.isSessionReused?.() === true;
+    finish();
+    timeline.flush();
+  };
+  const onClose = () => {
+    const error = errorType((socket as { errored?: unknown }).errored ?? null);
+    if (timeline.tlsStartedAt !== undefined && timeline.secureAt === undefined) {
+      timeline.tlsError = error;
+    } else if (timeline.connectedAt === undefined && timeline.lookupError === undefined && events.connect) {
+      timeline.connectError = error;
+    }
+    finish();
+    timeline.flush();
+  };
+  function finish(): void {
+    socket.removeListener('lookup', onLookup);
+    socket.removeListener('connect', onConnect);
+    socket.removeListener('secureConnect', onSecureConnect);
+    socket.removeListener('close', onClose);
+  }
+  if (events.connect) {
+    socket.once('lookup', onLookup);
+    socket.once('connect', onConnect);
+  }
+  if (timeline.tls) socket.once('secureConnect', onSecureConnect);
+  socket.once('close', onClose);
+}
+
+function onClientSocket(message: unknown): void {
+  try {
+    const socket = (message as { socket?: Socket } | undefined)?.socket;
+    if (!socket || typeof socket.once !== 'function') return;
+    const phases = registry();
+    const timeline = new SocketTimeline(socket instanceof TLSSocket);
+    phases.timelines.set(socket, timeline);
+    follow(socket, timeline, { connect: true });
+    const pending = phases.pending;
+    if (pending) {
+      phases.pending = undefined;
+      timeline.target = pending;
+    }
+  } catch {
+    // Timing is best effort; a socket we cannot follow is simply not timed.
+  }
+}
+
+/**
+ * Starts phase timing for every client socket while at least one user holds
+ * it; `releaseSocketPhases` lets go. Both are idempotent per user.
+ */
+export function acquireSocketPhases(user: object): void {
+  const phases = registry();
+  if (phases.users.has(user)) return;
+  phases.users.add(user);
+  if (phases.users.size === 1) {
+    phases.onSocket = onClientSocket;
+    diagnosticsChannel.subscribe(NET_CLIENT_SOCKET, phases.onSocket);
+  }
+}
+
+export function releaseSocketPhases(user: object): void {
+  const phases = registry();
+  if (!phases.users.delete(user)) return;
+  if (phases.users.size === 0 && phases.onSocket) {
+    diagnosticsChannel.unsubscribe(NET_CLIENT_SOCKET, phases.onSocket);
+    phases.onSocket = undefined;
+    phases.pending = undefined;
+  }
+}
+
+/**
+ * Claims a socket's phases for a target. Phases already finished are recorded
+ * now, later ones when they finish. Returns false when the socket was not
+ * followed (opened before timing started) or is already claimed.
+ */
+export function claimSocketPhases(socket: object, target: PhaseTarget): boolean {
+  const timeline = registry().timelines.get(socket);
+  if (!timeline || timeline.target) return false;
+  timeline.target = target;
+  timeline.flush();
+  return true;
+}
+
+/**
+ * Claims the next client socket that starts connecting in the current
+ * synchronous run. For libraries that announce a connection attempt before
+ * they create its socket but give no socket when the attempt fails (undici's
+ * `beforeConnect`/`connectError`). The claim lapses at the next microtask.
+ */
+export function claimNextSocketPhases(target: PhaseTarget): void {
+  const phases = registry();
+  if (phases.users.size === 0) return;
+  phases.pending = target;
+  queueMicrotask(() => {
+    if (phases.pending === target) phases.pending = undefined;
+  });
+}
+
+/**
+ * Times a TLS handshake started on an already connected socket, from now to
+ * 'secureConnect' (or to 'close' when it fails, with `error.type`).
+ */
+export function timeTlsUpgrade(tlsSocket: TLSSocket, target: PhaseTarget): void {
+  const phases = registry();
+  if (phases.timelines.has(tlsSocket)) return;
+  const timeline = new SocketTimeline(true);
+  timeline.tlsStartedAt = timeline.startedAt;
+  timeline.target = target;
+  phases.timelines.set(tlsSocket, timeline);
+  follow(tlsSocket, timeline, { connect: false });
+}
+
+/** Whether a socket's phases are being followed (for tests and diagnostics). */
+export function isSocketFollowed(socket: object): boolean {
+  return registry().timelines.has(socket);
+}

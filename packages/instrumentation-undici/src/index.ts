@@ -1,0 +1,3 @@
+export { UndiciConnectionInstrumentation } from './instrumentation';
+export type { UndiciConnectionInstrumentationConfig } from './types';
+export { UndiciChannel } from './channels';

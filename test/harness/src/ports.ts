@@ -1,0 +1,16 @@
+import { createServer } from 'node:net';
+
+/** A loopback port that was free a moment ago. */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A loopback port with nothing listening: connections to it are refused. */
+export const refusedPort = freePort;
