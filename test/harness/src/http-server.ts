@@ -31,6 +31,8 @@ export interface TestServer {
   /** Connections the server accepted (TCP, or completed TLS handshakes for HTTPS). */
   readonly acceptedConnections: number;
   readonly requests: number;
+  /** TLS connections that resumed an earlier session, as the server saw them. */
+  readonly resumedTlsSessions: number;
   /** Destroys every open connection on the server side. */
   destroyConnections(): void;
   close(): Promise<void>;
@@ -67,8 +69,10 @@ export async function startHttpServer(options: TestServerOptions = {}): Promise<
       )
     : http.createServer(handler);
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 30_000;
-  server.on(options.tls ? 'secureConnection' : 'connection', () => {
+  let resumed = 0;
+  server.on(options.tls ? 'secureConnection' : 'connection', (socket: Socket & { isSessionReused?: () => boolean }) => {
     accepted += 1;
+    if (socket.isSessionReused?.()) resumed += 1;
   });
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -86,6 +90,9 @@ export async function startHttpServer(options: TestServerOptions = {}): Promise<
     },
     get requests() {
       return requests;
+    },
+    get resumedTlsSessions() {
+      return resumed;
     },
     destroyConnections() {
       for (const socket of sockets) socket.destroy();
