@@ -47,7 +47,7 @@ describe('socket phases', () => {
   const closed = (socket: net.Socket) => new Promise((resolve) => socket.once('close', resolve));
 
   test('a claimed TLS socket to localhost records one lookup, one connect and one handshake', async () => {
-    const socket = tls.connect({ host: 'localhost', port: port(tlsServer), ca: certs.ca, family: 4 });
+    const socket = tls.connect({ host: 'localhost', port: port(tlsServer), ca: certs.ca });
     expect(claimSocketPhases(socket, target)).toBe(true);
     expect(claimSocketPhases(socket, target)).toBe(false); // the first claim wins
     await closed(socket);
