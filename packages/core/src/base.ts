@@ -5,6 +5,7 @@ import {
   type InstrumentationModuleDefinition,
 } from '@opentelemetry/instrumentation';
 import { ChannelSubscriptions, type ChannelHandlers } from './channels';
+import { HookRunner } from './guard';
 import { createConnectionInstruments, type ConnectionInstruments } from './instruments';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PROTOCOL_NAME, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from './semconv';
 import { acquireSocketPhases, claimNextSocketPhases, claimSocketPhases, releaseSocketPhases, type PhaseTarget } from './socket-phases';
@@ -24,6 +25,7 @@ export abstract class ConnectionInstrumentationBase<
 > extends InstrumentationBase<Config> {
   declare protected _connectionInstruments: ConnectionInstruments;
   declare private _channels: ChannelSubscriptions | undefined;
+  declare private _hookRunner: HookRunner | undefined;
 
   /** `network.protocol.name` of this instrumentation's connections. */
   protected abstract readonly protocolName: string;
@@ -59,6 +61,15 @@ export abstract class ConnectionInstrumentationBase<
     if (!this._enabled) return;
     if (config.recordSocketPhases === false) releaseSocketPhases(this);
     else acquireSocketPhases(this);
+  }
+
+  /**
+   * Runs a hook that is not a channel handler (a socket or pool event
+   * listener, an observable callback) so that nothing it throws escapes;
+   * the first failure of each named hook is logged through diag.
+   */
+  protected guarded(name: string, hook: () => void): void {
+    (this._hookRunner ??= new HookRunner(() => this._diag)).run(name, hook);
   }
 
   /** Drops per-connection state when disabled; subclasses extend it. */

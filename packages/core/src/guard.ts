@@ -21,3 +21,24 @@ export function guard<A extends unknown[]>(
     }
   };
 }
+
+/**
+ * Runs hooks that are not channel handlers (socket event listeners, timers)
+ * guarded, logging the first failure of each named hook once.
+ */
+export class HookRunner {
+  private readonly failures = new Map<string, number>();
+
+  constructor(private readonly diag: () => DiagLogger) {}
+
+  run(name: string, hook: () => void): void {
+    try {
+      hook();
+    } catch (error) {
+      const failures = (this.failures.get(name) ?? 0) + 1;
+      this.failures.set(name, failures);
+      if (failures === 1) this.diag().error(`connmetrics: hook ${name} failed; the application is unaffected`, error);
+      else this.diag().debug(`connmetrics: hook ${name} failed again (${failures} times)`, error);
+    }
+  }
+}

@@ -32,3 +32,4 @@ export { ConnectionTracker, type ConnectionState, type UseCounters } from './con
 export { OpenConnectionsObserver } from './open-connections';
 export { ConnectionInstrumentationBase } from './base';
 export type { ConnectionInstrumentationConfig, ConnectionInfo } from './types';
+export { HookRunner } from './guard';

@@ -19,12 +19,16 @@ import * as diagnosticsChannel from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
-import type { Attributes } from '@opentelemetry/api';
+import { diag, type Attributes } from '@opentelemetry/api';
+import { HookRunner } from './guard';
 import { errorType, tlsProtocolVersion } from './attributes';
 import type { ConnectionInstruments } from './instruments';
 import { ATTR_DNS_QUESTION_NAME, ATTR_ERROR_TYPE, ATTR_TLS_PROTOCOL_VERSION, ATTR_TLS_RESUMED } from './semconv';
 
 const NET_CLIENT_SOCKET = 'net.client.socket';
+
+/** Socket listeners run inside the socket's emit(): nothing may escape them. */
+const hooks = new HookRunner(() => diag.createComponentLogger({ namespace: '@connmetrics/core/socket-phases' }));
 
 /** Where a claimed socket's phases are recorded. */
 export interface PhaseTarget {
@@ -110,39 +114,40 @@ function registry(): PhaseRegistry {
 }
 
 function follow(socket: Socket, timeline: SocketTimeline, events: { connect: boolean }): void {
-  const onLookup = (error: Error | null, _address: unknown, _family: unknown, host: unknown) => {
-    timeline.lookupAt = performance.now();
-    if (typeof host === 'string') timeline.lookupHost = host;
-    if (error) timeline.lookupError = errorType(error);
-    timeline.flush();
-  };
-  const onConnect = () => {
-    timeline.connectedAt = performance.now();
-    if (timeline.tls) {
-      timeline.tlsStartedAt = timeline.connectedAt;
-    } else {
+  const onLookup = (error: Error | null, _address: unknown, _family: unknown, host: unknown) =>
+    hooks.run('lookup', () => {
+      timeline.lookupAt = performance.now();
+      if (typeof host === 'string') timeline.lookupHost = host;
+      if (error) timeline.lookupError = errorType(error);
+      timeline.flush();
+    });
+  const onConnect = () =>
+    hooks.run('connect', () => {
+      timeline.connectedAt = performance.now();
+      if (timeline.tls) timeline.tlsStartedAt = timeline.connectedAt;
+      else finish();
+      timeline.flush();
+    });
+  const onSecureConnect = () =>
+    hooks.run('secureConnect', () => {
+      timeline.secureAt = performance.now();
+      const tlsSocket = socket as TLSSocket;
+      timeline.tlsVersion = tlsProtocolVersion(tlsSocket.getProtocol?.());
+      timeline.tlsResumed = tlsSocket.isSessionReused?.() === true;
       finish();
-    }
-    timeline.flush();
-  };
-  const onSecureConnect = () => {
-    timeline.secureAt = performance.now();
-    const tlsSocket = socket as TLSSocket;
-    timeline.tlsVersion = tlsProtocolVersion(tlsSocket.getProtocol?.());
-    timeline.tlsResumed = tlsSocket.isSessionReused?.() === true;
-    finish();
-    timeline.flush();
-  };
-  const onClose = () => {
-    const error = errorType((socket as { errored?: unknown }).errored ?? null);
-    if (timeline.tlsStartedAt !== undefined && timeline.secureAt === undefined) {
-      timeline.tlsError = error;
-    } else if (timeline.connectedAt === undefined && timeline.lookupError === undefined && events.connect) {
-      timeline.connectError = error;
-    }
-    finish();
-    timeline.flush();
-  };
+      timeline.flush();
+    });
+  const onClose = () =>
+    hooks.run('close', () => {
+      const error = errorType((socket as { errored?: unknown }).errored ?? null);
+      if (timeline.tlsStartedAt !== undefined && timeline.secureAt === undefined) {
+        timeline.tlsError = error;
+      } else if (timeline.connectedAt === undefined && timeline.lookupError === undefined && events.connect) {
+        timeline.connectError = error;
+      }
+      finish();
+      timeline.flush();
+    });
   function finish(): void {
     socket.removeListener('lookup', onLookup);
     socket.removeListener('connect', onConnect);
@@ -208,7 +213,7 @@ export function claimSocketPhases(socket: object, target: PhaseTarget): boolean 
   const timeline = registry().timelines.get(socket);
   if (!timeline || timeline.target) return false;
   timeline.target = target;
-  timeline.flush();
+  hooks.run('claim', () => timeline.flush());
   return true;
 }
 

@@ -58,11 +58,9 @@ export class UndiciConnectionInstrumentation extends ConnectionInstrumentationBa
     this._httpInstruments = createHttpConnectionInstruments(this.meter);
     const openConnections = this._httpInstruments.openConnections;
     this.meter.addBatchObservableCallback((result) => {
-      try {
-        this.openConnectionsObserver.observe(result, openConnections, this.tracker.open());
-      } catch (error) {
-        this._diag.error('connmetrics: observing undici open connections failed', error);
-      }
+      this.guarded('observe open connections', () =>
+        this.openConnectionsObserver.observe(result, openConnections, this.tracker.open()),
+      );
     }, [openConnections]);
   }
 
@@ -118,7 +116,7 @@ export class UndiciConnectionInstrumentation extends ConnectionInstrumentationBa
     );
     this.claimSocket(socket, this.serverAttributes(connectParams));
     this.tracker.created(socket, attributes);
-    connection.once('close', () => this.onSocketClose(socket));
+    connection.once('close', () => this.guarded('socket close', () => this.onSocketClose(socket)));
   }
 
   private onSocketClose(socket: object): void {
@@ -161,7 +159,7 @@ export class UndiciConnectionInstrumentation extends ConnectionInstrumentationBa
     } catch {
       url = undefined;
     }
-    socket.once('close', () => this.onSocketClose(socket));
+    socket.once('close', () => this.guarded('socket close', () => this.onSocketClose(socket)));
     return this.serverAttributes(
       { hostname: url?.hostname, port: url?.port, protocol: url?.protocol },
       { [ATTR_NETWORK_PROTOCOL_VERSION]: socket.alpnProtocol === 'h2' ? '2' : '1.1' },

@@ -5,3 +5,4 @@ export { startHttpServer, type TestServer, type TestServerOptions } from './http
 export { postgresAddress, redisAddress, requireReachable, type PostgresAddress, type RedisAddress } from './services';
 export { waitFor, sleep } from './wait';
 export { runFixture, reportFixtureResult, type FixtureOptions, type FixtureRun } from './fixture';
+export { throwingMeterProvider, captureDiag, type CapturedDiag } from './faults';

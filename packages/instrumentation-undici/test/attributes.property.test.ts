@@ -1,0 +1,56 @@
+import fc from 'fast-check';
+import { startHttpServer, type TestServer } from '@connmetrics/test-harness';
+import * as undici from 'undici';
+import { instrumented, nextTick } from './instrumented';
+
+// Generated URLs with user info, passwords, paths, queries and fragments, in
+// odd-case host spellings and IPv6: no attribute may carry any of it.
+describe('attributes of generated URLs', () => {
+  let server: TestServer;
+  let subject: ReturnType<typeof instrumented>;
+  beforeAll(async () => {
+    server = await startHttpServer({ host: '::' }); // dual stack: 127.0.0.1 and ::1
+  });
+  afterAll(async () => server.close());
+  beforeEach(() => (subject = instrumented()));
+  afterEach(async () => subject.stop());
+
+  const secret = fc.stringMatching(/^[A-Za-z0-9]{6,12}$/).map((s) => `S3cr3t${s}`);
+  const host = fc.constantFrom('127.0.0.1', 'localhost', 'LocalHost', '[::1]', 'LOCALHOST');
+
+  test('no password, user, path, query or fragment reaches an attribute', async () => {
+    await fc.assert(
+      fc.asyncProperty(secret, secret, secret, secret, host, fc.boolean(), async (user, password, path, query, hostname, useFetch) => {
+        const url = `http://${user}:${password}@${hostname}:${server.port}/${path}?token=${query}#${path}`;
+        const pool = new undici.Pool(`http://${hostname}:${server.port}`);
+        try {
+          if (useFetch) {
+            // fetch refuses URLs with credentials; the application sees the same TypeError either way.
+            await undici.fetch(url, { dispatcher: pool }).then(
+              (response) => response.text(),
+              (error: unknown) => expect(error).toBeInstanceOf(TypeError),
+            );
+            await undici.fetch(`http://${hostname}:${server.port}/${path}?token=${query}`, { dispatcher: pool }).then((r) => r.text());
+          } else {
+            const response = await undici.request(url.replace(`${user}:${password}@`, ''), {
+              dispatcher: pool,
+              headers: { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` },
+            });
+            await response.body.text();
+          }
+          await nextTick();
+        } finally {
+          await pool.close();
+        }
+        const snapshot = await subject.metrics.collect();
+        const values = snapshot.allAttributeSets().flatMap(({ attributes }) => Object.values(attributes).map(String));
+        for (const value of values) {
+          for (const forbidden of [user, password, path, query]) expect(value).not.toContain(forbidden);
+        }
+        const addresses = new Set(snapshot.attributeSets('connmetrics.connection.created').map((a) => a['server.address']));
+        for (const address of addresses) expect(['127.0.0.1', 'localhost', '::1']).toContain(address);
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
