@@ -21,6 +21,10 @@ class CollectingReader extends MetricReader {
   protected async onShutdown(): Promise<void> {}
 }
 
+/**
+ * Attributes a data point must have. A key whose value is `undefined` means the
+ * attribute must be ABSENT (e.g. `{ 'error.type': undefined }` for successes).
+ */
 export type Filter = Attributes;
 
 function matches(attributes: Attributes, filter: Filter | undefined): boolean {
