@@ -8,7 +8,15 @@ import { ChannelSubscriptions, type ChannelHandlers } from './channels';
 import { HookRunner } from './guard';
 import { createConnectionInstruments, type ConnectionInstruments } from './instruments';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PROTOCOL_NAME, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from './semconv';
-import { acquireSocketPhases, claimNextSocketPhases, claimSocketPhases, releaseSocketPhases, type PhaseTarget } from './socket-phases';
+import type { TLSSocket } from 'node:tls';
+import {
+  acquireSocketPhases,
+  claimNextSocketPhases,
+  claimSocketPhases,
+  releaseSocketPhases,
+  timeTlsUpgrade,
+  type PhaseTarget,
+} from './socket-phases';
 import type { ConnectionInstrumentationConfig } from './types';
 
 /**
@@ -127,5 +135,11 @@ export abstract class ConnectionInstrumentationBase<
   protected claimNextSocket(attributes: Attributes): void {
     if (this._config.recordSocketPhases === false) return;
     claimNextSocketPhases(this.phaseTarget(attributes));
+  }
+
+  /** Times TLS started on an already connected socket (e.g. after PostgreSQL's SSLRequest). */
+  protected timeTlsUpgrade(tlsSocket: TLSSocket, attributes: Attributes): void {
+    if (this._config.recordSocketPhases === false) return;
+    timeTlsUpgrade(tlsSocket, this.phaseTarget(attributes));
   }
 }

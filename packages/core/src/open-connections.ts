@@ -39,11 +39,20 @@ export class OpenConnectionsObserver {
     private readonly baseAttributes: (state: ConnectionState) => Attributes,
   ) {}
 
-  observe(result: BatchObservableResult, instrument: Observable, connections: Iterable<ConnectionState>): void {
+  /**
+   * Observes every connection in its state: busy while `isBusy` says so (by
+   * default, while a use is in flight), idle otherwise.
+   */
+  observe(
+    result: BatchObservableResult,
+    instrument: Observable,
+    connections: Iterable<ConnectionState>,
+    isBusy: (connection: ConnectionState) => boolean = (connection) => connection.inFlight > 0,
+  ): void {
     const current = new Map<string, Series>();
     for (const connection of connections) {
       const attributes = this.attributesOf(connection);
-      const busy = connection.inFlight > 0;
+      const busy = isBusy(connection);
       add(current, busy ? attributes.busyKey : attributes.idleKey, busy ? attributes.busy : attributes.idle);
     }
     for (const [key, series] of this.previous) {
