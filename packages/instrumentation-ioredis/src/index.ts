@@ -1,0 +1,3 @@
+export { IORedisConnectionInstrumentation } from './instrumentation';
+export type { IORedisConnectionInstrumentationConfig } from './types';
+export { IORedisChannel } from './channels';

@@ -1,0 +1,68 @@
+import { redisAddress, requireReachable } from '@connmetrics/test-harness';
+import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { CREATED, IOREDIS_COPIES, POOL, REUSED, runScenario } from './scenario';
+
+const redis = redisAddress();
+
+beforeAll(async () => {
+  await requireReachable('Redis', redis.host, redis.port);
+});
+
+describe.each(IOREDIS_COPIES)('%s (%s): beside @opentelemetry/instrumentation-ioredis', (copy) => {
+  test.each([
+    ['enabled first', true],
+    ['enabled last', false],
+  ])('upstream %s: 50 commands still count created 1, reused 49', async (_order, upstreamFirst) => {
+    const run = await runScenario('beside-upstream', copy, { host: redis.host, port: redis.port, commands: 50, upstreamFirst });
+    expect(run.facts).toEqual({ created: 1, reused: 49, connects: 1, wrappers: 2 });
+  });
+});
+
+describe.each(IOREDIS_COPIES)('%s (%s): two instances of the instrumentation', (copy) => {
+  test('each counts every connection and use once', async () => {
+    const run = await runScenario<{ counts: unknown[] }>('two-instances', copy, { host: redis.host, port: redis.port });
+    expect(run.facts.counts).toEqual([
+      { created: 1, reused: 9 },
+      { created: 1, reused: 9 },
+    ]);
+  });
+});
+
+describe('ioredis 6, 5.11 and 5.10 in one process', () => {
+  test('each copy is counted once per client, and disable() unpatches every copy', async () => {
+    const run = await runScenario<Record<string, Record<string, boolean>>>('copies', 'ioredis', { host: redis.host, port: redis.port });
+    const after = run.snapshot('afterCommands');
+    for (const name of ['ioredis', 'ioredis5', 'ioredis510']) {
+      expect(after.sum(CREATED, { [POOL]: name })).toBe(1);
+      expect(after.sum(REUSED, { [POOL]: name })).toBe(9);
+    }
+    const all = (value: boolean) => ({ ioredis: value, ioredis5: value, ioredis510: value });
+    expect(run.facts.whileEnabled).toEqual(all(true));
+    expect(run.facts.whileDisabled).toEqual(all(false));
+    expect(run.facts.whileReenabled).toEqual(all(true));
+  });
+});
+
+describe.each(IOREDIS_COPIES)('%s (%s): an ES module application', (copy) => {
+  let app: string;
+  let dir: string;
+  beforeAll(() => {
+    // `import Redis from 'ioredis'` must find this copy under the name ioredis.
+    dir = mkdtempSync(join(tmpdir(), 'connmetrics-esm-'));
+    mkdirSync(join(dir, 'node_modules'));
+    symlinkSync(dirname(realpathSync(require.resolve(`${copy}/package.json`))), join(dir, 'node_modules', 'ioredis'));
+    app = join(dir, 'app.mjs');
+    copyFileSync(join(__dirname, 'fixtures', 'esm-app.mjs'), app);
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('imported through the OpenTelemetry loader hook, 20 commands count created 1, reused 19', async () => {
+    const register = join(__dirname, 'fixtures', 'esm-register.mjs');
+    const run = await runScenario(app, copy, { host: redis.host, port: redis.port, commands: 20 }, ['--import', register]);
+    expect(run.facts).toEqual({ created: 1, reused: 19 });
+  });
+});

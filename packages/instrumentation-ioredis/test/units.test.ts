@@ -1,0 +1,142 @@
+import { ReplyError } from 'ioredis';
+import { redisTarget } from '../src/attributes';
+import { isFatalHandshakeCommand, isHousekeeping } from '../src/command-kind';
+import { redisErrorType } from '../src/error-type';
+import { MethodWrap } from '../src/method-wrap';
+import { publishesTracingChannels } from '../src/patches';
+
+describe('redisTarget', () => {
+  test.each([
+    [{}, { address: 'localhost', port: 6379, poolName: 'localhost:6379/0' }],
+    [{ host: '127.0.0.1', port: 7000, db: 2 }, { address: '127.0.0.1', port: 7000, poolName: '127.0.0.1:7000/2' }],
+    [{ host: 'Cache.Example.COM', port: '6380' }, { address: 'cache.example.com', port: 6380, poolName: 'cache.example.com:6380/0' }],
+    [{ host: '::1', port: 6379 }, { address: '::1', port: 6379, poolName: '[::1]:6379/0' }],
+    [{ host: 'h', connectionName: 'sessions', db: 4 }, { address: 'h', port: 6379, poolName: 'sessions' }],
+    [{ path: '/run/redis.sock', db: 1 }, { address: '/run/redis.sock', port: undefined, poolName: '/run/redis.sock/1' }],
+  ])('%j', (options, expected) => {
+    expect(redisTarget(options)).toEqual(expected);
+  });
+
+  test('credentials in the options never reach the target', () => {
+    const target = redisTarget({ host: 'h', username: 'alice', password: 'hunter2' } as never);
+    expect(JSON.stringify(target)).not.toMatch(/alice|hunter2/);
+  });
+});
+
+describe('redisErrorType', () => {
+  test.each([
+    [new ReplyError('WRONGPASS invalid username-password pair or user is disabled.'), 'WRONGPASS'],
+    [new ReplyError('NOAUTH Authentication required.'), 'NOAUTH'],
+    [new ReplyError('ERR unknown command'), 'ERR'],
+    [new ReplyError('weird lower-case reply'), 'ReplyError'],
+    [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'ECONNREFUSED'],
+    [new Error('Connection is closed.'), '_OTHER'],
+    [undefined, '_OTHER'],
+  ])('%s → %s', (error, expected) => {
+    expect(redisErrorType(error)).toBe(expected);
+  });
+});
+
+describe('command kinds', () => {
+  test.each([
+    ['get', undefined, false],
+    ['GET', undefined, false],
+    ['cluster', 'SLOTS', true],
+    ['CLUSTER', 'info', true],
+    ['cluster', 'shards', true],
+    ['cluster', 'KEYSLOT', false],
+    ['asking', undefined, true],
+    ['readonly', undefined, true],
+    ['quit', undefined, true],
+    ['client', 'ID', false],
+    [undefined, undefined, false],
+  ])('%s %s is housekeeping: %s', (name, argument, expected) => {
+    expect(isHousekeeping(name, argument)).toBe(expected);
+  });
+
+  test('only AUTH/HELLO/SELECT/INFO failures explain a failed handshake; CLIENT and READONLY failures are ignored by ioredis', () => {
+    expect(['auth', 'hello', 'select', 'info'].map(isFatalHandshakeCommand)).toEqual([true, true, true, true]);
+    expect(['client', 'CLIENT', 'readonly'].map(isFatalHandshakeCommand)).toEqual([false, false, false]);
+  });
+});
+
+test.each([
+  ['4.28.5', false],
+  ['5.0.0', false],
+  ['5.10.1', false],
+  ['5.11.0', true],
+  ['5.11.1', true],
+  ['6.0.0', true],
+  [undefined, false],
+])('ioredis %s publishes tracing channels: %s', (version, expected) => {
+  expect(publishesTracingChannels(version)).toBe(expected);
+});
+
+describe('MethodWrap', () => {
+  /** What shimmer (and so @opentelemetry/instrumentation-ioredis) does: unwrap whatever is shimmer-wrapped, then wrap. */
+  function shimmerWrap(target: Record<string, any>, name: string, tag: string) {
+    if (target[name].__wrapped) target[name] = target[name].__original;
+    const original = target[name];
+    const wrapper = function (this: unknown, ...args: unknown[]) {
+      calls.push(tag);
+      return original.apply(this, args);
+    };
+    Object.assign(wrapper, { __wrapped: true, __original: original, __unwrap: () => (target[name] = original) });
+    target[name] = wrapper;
+  }
+
+  let calls: string[];
+  let target: Record<string, any>;
+  const factory = (original: (...args: unknown[]) => unknown, active: () => boolean) =>
+    function (this: unknown, ...args: unknown[]) {
+      if (active()) calls.push('ours');
+      return original.apply(this, args);
+    };
+
+  beforeEach(() => {
+    calls = [];
+    class Client {
+      send(value: number) {
+        calls.push('original');
+        return value * 2;
+      }
+    }
+    target = Client.prototype as unknown as Record<string, any>;
+  });
+
+  test('install, remove and install again restore the original exactly', () => {
+    const original = target.send;
+    const wrap = new MethodWrap(target, 'send');
+    wrap.install(factory);
+    expect(target.send.call(null, 2)).toBe(4);
+    expect(calls).toEqual(['ours', 'original']);
+    wrap.remove();
+    expect(target.send).toBe(original);
+    expect(Object.getOwnPropertyDescriptor(target, 'send')?.enumerable).toBe(false);
+    wrap.install(factory);
+    wrap.install(factory);
+    calls = [];
+    target.send.call(null, 1);
+    expect(calls).toEqual(['ours', 'original']); // installed once
+  });
+
+  test('a shimmer instrumentation enabled afterwards wraps on top instead of dropping ours', () => {
+    new MethodWrap(target, 'send').install(factory);
+    shimmerWrap(target, 'send', 'upstream');
+    target.send.call(null, 1);
+    expect(calls).toEqual(['upstream', 'ours', 'original']);
+  });
+
+  test('removed while wrapped over, it stays in the chain but only calls through, and is revived by install', () => {
+    const wrap = new MethodWrap(target, 'send');
+    wrap.install(factory);
+    shimmerWrap(target, 'send', 'upstream');
+    wrap.remove();
+    target.send.call(null, 1);
+    expect(calls).toEqual(['upstream', 'original']);
+    calls = [];
+    wrap.install(factory);
+    target.send.call(null, 1);
+    expect(calls).toEqual(['upstream', 'ours', 'original']);
+  });
+});
