@@ -1,0 +1,55 @@
+/*
+ * TLS handshakes that grpc-js (1.13 and later) runs on its own, already
+ * connected TCP socket with `tls.connect({ socket })`. Node announces no
+ * channel for those, so the shared socket timing never sees them; the
+ * grpc-js patch times them from the start of TLS to the moment grpc-js has
+ * the secured socket (the `secureConnect` callback), with the same
+ * attributes the shared timing uses.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Attributes, Histogram } from '@opentelemetry/api';
+import { ATTR_ERROR_TYPE, ATTR_TLS_PROTOCOL_VERSION, ATTR_TLS_RESUMED, errorType, tlsProtocolVersion } from '@connmetrics/core';
+
+interface TlsSocketLike {
+  getProtocol?(): string | null;
+  isSessionReused?(): boolean;
+}
+
+/** What grpc-js's secure connector resolves with. */
+interface SecureConnectResult {
+  socket?: unknown;
+  secure?: unknown;
+}
+
+export class TlsHandshakeTimer {
+  private readonly startedAt = performance.now();
+
+  constructor(
+    private readonly histogram: () => Histogram,
+    private readonly attributes: Attributes,
+  ) {}
+
+  /** The connector resolved: a TLS handshake finished, or the connection is plaintext. */
+  succeeded(result: unknown): void {
+    const { socket, secure } = (result ?? {}) as SecureConnectResult;
+    if (secure !== true || typeof socket !== 'object' || socket === null) return;
+    const tlsSocket = socket as TlsSocketLike;
+    const attributes: Attributes = { ...this.attributes, [ATTR_TLS_RESUMED]: tlsSocket.isSessionReused?.() === true };
+    const version = tlsProtocolVersion(tlsSocket.getProtocol?.());
+    if (version) attributes[ATTR_TLS_PROTOCOL_VERSION] = version;
+    this.histogram().record(this.elapsed(), attributes);
+  }
+
+  /** The connector rejected: the handshake failed (a certificate error, a reset). */
+  failed(error: unknown): void {
+    this.histogram().record(this.elapsed(), {
+      ...this.attributes,
+      [ATTR_TLS_RESUMED]: false,
+      [ATTR_ERROR_TYPE]: errorType(error),
+    });
+  }
+
+  private elapsed(): number {
+    return Math.max(0, performance.now() - this.startedAt) / 1000;
+  }
+}
