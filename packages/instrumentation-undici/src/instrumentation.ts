@@ -25,6 +25,13 @@ interface SocketLike {
   alpnProtocol?: string | false | null;
   remoteAddress?: string;
   once(event: 'close', listener: () => void): unknown;
+  removeListener(event: 'close', listener: () => void): unknown;
+}
+
+/** What disable() needs to detach from an open connection. */
+interface CloseWatch {
+  readonly socket: SocketLike;
+  readonly listener: () => void;
 }
 
 /**
@@ -74,8 +81,19 @@ export class UndiciConnectionInstrumentation extends ConnectionInstrumentationBa
   }
 
   protected override onDisabled(): void {
+    for (const state of this._tracker?.open() ?? []) {
+      const watch = state.extra as CloseWatch | undefined;
+      watch?.socket.removeListener('close', watch.listener);
+    }
     this._tracker?.clear();
     this._requests = undefined;
+  }
+
+  /** Records the connection's lifetime when its socket closes; detached again by disable(). */
+  private watchClose(socket: SocketLike): CloseWatch {
+    const listener = () => this.guarded('socket close', () => this.onSocketClose(socket));
+    socket.once('close', listener);
+    return { socket, listener };
   }
 
   protected channelHandlers(): ChannelHandlers {
@@ -115,8 +133,8 @@ export class UndiciConnectionInstrumentation extends ConnectionInstrumentationBa
       connection.remoteAddress,
     );
     this.claimSocket(socket, this.serverAttributes(connectParams));
-    this.tracker.created(socket, attributes);
-    connection.once('close', () => this.guarded('socket close', () => this.onSocketClose(socket)));
+    const state = this.tracker.created(socket, attributes);
+    state.extra ??= this.watchClose(connection);
   }
 
   private onSocketClose(socket: object): void {
@@ -136,6 +154,7 @@ export class UndiciConnectionInstrumentation extends ConnectionInstrumentationBa
   private onSendHeaders({ request, socket }: RequestMessage): void {
     if (!socket) return;
     const state = this.tracker.used(socket, () => this.adoptedAttributes(request, socket as SocketLike));
+    state.extra ??= this.watchClose(socket as SocketLike);
     const createdAt = this.requests.get(request);
     this.requests.set(request, socket);
     if (typeof createdAt === 'number') {
@@ -159,7 +178,6 @@ export class UndiciConnectionInstrumentation extends ConnectionInstrumentationBa
     } catch {
       url = undefined;
     }
-    socket.once('close', () => this.guarded('socket close', () => this.onSocketClose(socket)));
     return this.serverAttributes(
       { hostname: url?.hostname, port: url?.port, protocol: url?.protocol },
       { [ATTR_NETWORK_PROTOCOL_VERSION]: socket.alpnProtocol === 'h2' ? '2' : '1.1' },

@@ -1,3 +1,4 @@
+import * as diagnosticsChannel from 'node:diagnostics_channel';
 import { startHttpServer, type TestServer } from '@connmetrics/test-harness';
 import * as undici from 'undici';
 import * as undici6 from 'undici6';
@@ -25,8 +26,16 @@ describe('lifecycle', () => {
 
   test('disable() stops all recording; enable() records again; both are safe twice', async () => {
     const pool = new undici.Pool(server.origin);
+    const sockets: import('node:net').Socket[] = [];
+    const onConnected = ({ socket }: { socket: import('node:net').Socket }) => sockets.push(socket);
+    diagnosticsChannel.subscribe('undici:client:connected', onConnected as (message: unknown) => void);
     await requests(3, pool);
+    diagnosticsChannel.unsubscribe('undici:client:connected', onConnected as (message: unknown) => void);
+    expect(sockets).toHaveLength(1);
+    const listenersWhileEnabled = sockets[0]!.listenerCount('close');
     subject.instrumentation.disable();
+    // disable() detaches what it attached to open connections, too.
+    expect(sockets[0]!.listenerCount('close')).toBe(listenersWhileEnabled - 1);
     subject.instrumentation.disable();
     await requests(5, pool);
     await requests(2, new undici.Pool(server.origin));
