@@ -1,30 +1,11 @@
-import { TestMetrics, waitFor, type MetricsSnapshot } from '@connmetrics/test-harness';
+import { OPEN, instrumented as wire, waitFor, type MetricsSnapshot } from '@connmetrics/test-harness';
 import { GrpcConnectionInstrumentation } from '../src';
 import type { GrpcConnectionInstrumentationConfig } from '../src';
 
 /** An enabled instrumentation reading into its own MeterProvider; `stop()` in afterEach. */
-export function instrumented(config: GrpcConnectionInstrumentationConfig = {}) {
-  const metrics = new TestMetrics();
-  const instrumentation = new GrpcConnectionInstrumentation(config);
-  instrumentation.setMeterProvider(metrics.meterProvider);
-  return {
-    metrics,
-    instrumentation,
-    async stop() {
-      instrumentation.disable();
-      await metrics.shutdown();
-    },
-  };
-}
+export const instrumented = (config: GrpcConnectionInstrumentationConfig = {}) => wire(new GrpcConnectionInstrumentation(config));
 
-export const CREATED = 'connmetrics.connection.created';
-export const REUSED = 'connmetrics.connection.reused';
-export const FAILED = 'connmetrics.connection.failed';
-export const CONNECT = 'connmetrics.connection.connect.duration';
-export const TLS = 'connmetrics.tls.handshake.duration';
-export const DNS = 'dns.lookup.duration';
-export const OPEN = 'http.client.open_connections';
-export const LIFETIME = 'http.client.connection.duration';
+export { CREATED, REUSED, FAILED, CONNECT, TLS, DNS, OPEN, LIFETIME, nextTick } from '@connmetrics/test-harness';
 
 /** The open connections gauge as { active, idle }. */
 export function openConnections(snapshot: MetricsSnapshot, filter = {}) {
@@ -63,4 +44,3 @@ export async function gaugeSettles(
   });
 }
 
-export const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));

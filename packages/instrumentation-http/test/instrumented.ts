@@ -1,35 +1,15 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { TestMetrics, waitFor } from '@connmetrics/test-harness';
+import { instrumented as wire, waitFor } from '@connmetrics/test-harness';
 import { HttpConnectionInstrumentation } from '../src';
 import type { HttpConnectionInstrumentationConfig } from '../src';
 
 /** An enabled instrumentation reading into its own MeterProvider; `stop()` in afterEach. */
-export function instrumented(config: HttpConnectionInstrumentationConfig = {}) {
-  const metrics = new TestMetrics();
-  const instrumentation = new HttpConnectionInstrumentation(config);
-  instrumentation.setMeterProvider(metrics.meterProvider);
-  return {
-    metrics,
-    instrumentation,
-    async stop() {
-      instrumentation.disable();
-      await metrics.shutdown();
-    },
-  };
-}
+export const instrumented = (config: HttpConnectionInstrumentationConfig = {}) => wire(new HttpConnectionInstrumentation(config));
 
 export type Subject = ReturnType<typeof instrumented>;
 
-export const CREATED = 'connmetrics.connection.created';
-export const REUSED = 'connmetrics.connection.reused';
-export const FAILED = 'connmetrics.connection.failed';
-export const CONNECT = 'connmetrics.connection.connect.duration';
-export const TLS = 'connmetrics.tls.handshake.duration';
-export const DNS = 'dns.lookup.duration';
-export const OPEN = 'http.client.open_connections';
-export const LIFETIME = 'http.client.connection.duration';
-export const QUEUE = 'http.client.request.time_in_queue';
+export { CREATED, REUSED, FAILED, CONNECT, TLS, DNS, OPEN, LIFETIME, QUEUE } from '@connmetrics/test-harness';
 
 export interface Answer {
   status: number;

@@ -57,14 +57,7 @@ export async function runScenario<Facts = Record<string, unknown>>(
   };
 }
 
-export const CREATED = 'connmetrics.connection.created';
-export const REUSED = 'connmetrics.connection.reused';
-export const FAILED = 'connmetrics.connection.failed';
-export const CONNECT = 'connmetrics.connection.connect.duration';
-export const TLS = 'connmetrics.tls.handshake.duration';
-export const DNS = 'dns.lookup.duration';
-export const COUNT = 'db.client.connection.count';
-export const CREATE_TIME = 'db.client.connection.create_time';
+export { CREATED, REUSED, FAILED, CONNECT, TLS, DNS, DB_COUNT as COUNT, DB_CREATE_TIME as CREATE_TIME } from '@connmetrics/test-harness';
 
 export const POOL = 'db.client.connection.pool.name';
 export const STATE = 'db.client.connection.state';

@@ -41,22 +41,24 @@ export async function runPgFixture<Values = Record<string, unknown>>(
   return { snapshots, values: run.result.values, stderr: run.stderr };
 }
 
-export const CREATED = 'connmetrics.connection.created';
-export const REUSED = 'connmetrics.connection.reused';
-export const FAILED = 'connmetrics.connection.failed';
-export const CLOSED = 'connmetrics.connection.closed';
-export const CONNECT = 'connmetrics.connection.connect.duration';
-export const TLS = 'connmetrics.tls.handshake.duration';
-export const DNS = 'dns.lookup.duration';
-export const COUNT = 'db.client.connection.count';
-export const IDLE_MAX = 'db.client.connection.idle.max';
-export const IDLE_MIN = 'db.client.connection.idle.min';
-export const MAX = 'db.client.connection.max';
-export const PENDING = 'db.client.connection.pending_requests';
-export const TIMEOUTS = 'db.client.connection.timeouts';
-export const CREATE_TIME = 'db.client.connection.create_time';
-export const WAIT_TIME = 'db.client.connection.wait_time';
-export const USE_TIME = 'db.client.connection.use_time';
+export {
+  CREATED,
+  REUSED,
+  FAILED,
+  CLOSED,
+  CONNECT,
+  TLS,
+  DNS,
+  DB_COUNT as COUNT,
+  DB_IDLE_MAX as IDLE_MAX,
+  DB_IDLE_MIN as IDLE_MIN,
+  DB_MAX as MAX,
+  DB_PENDING as PENDING,
+  DB_TIMEOUTS as TIMEOUTS,
+  DB_CREATE_TIME as CREATE_TIME,
+  DB_WAIT_TIME as WAIT_TIME,
+  DB_USE_TIME as USE_TIME,
+} from '@connmetrics/test-harness';
 
 export const POOL_NAME = 'db.client.connection.pool.name';
 export const STATE = 'db.client.connection.state';
