@@ -33,3 +33,4 @@ export { OpenConnectionsObserver } from './open-connections';
 export { ConnectionInstrumentationBase } from './base';
 export type { ConnectionInstrumentationConfig, ConnectionInfo } from './types';
 export { HookRunner } from './guard';
+export { HttpClientInstrumentationBase } from './http-base';

@@ -4,20 +4,15 @@ import type { Attributes } from '@opentelemetry/api';
 import type { InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import {
   ATTR_ERROR_TYPE,
-  ATTR_HTTP_CONNECTION_STATE,
   ATTR_NETWORK_PROTOCOL_VERSION,
-  ConnectionInstrumentationBase,
+  HttpClientInstrumentationBase,
   ConnectionTracker,
-  HTTP_CONNECTION_STATE_ACTIVE,
-  HTTP_CONNECTION_STATE_IDLE,
-  OpenConnectionsObserver,
-  createHttpConnectionInstruments,
   errorType,
   serverAddress,
   serverPort,
   type ChannelHandlers,
   type ConnectionInstruments,
-  type HttpConnectionInstruments,
+  type ConnectionState,
 } from '@connmetrics/core';
 import { GRPC_DEFAULT_PORT, grpcTargetAuthority, parseAuthority, type ServerEndpoint } from './authority';
 import { Http2Channel, type StreamErrorMessage, type StreamMessage } from './channels';
@@ -68,10 +63,8 @@ interface SessionListeners {
  * its own socket. Without it (grpc-js loaded before the instrumentation, or
  * outside the supported range) calls and sessions are still counted.
  */
-export class GrpcConnectionInstrumentation extends ConnectionInstrumentationBase<GrpcConnectionInstrumentationConfig> {
-  declare private _httpInstruments: HttpConnectionInstruments;
+export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase<GrpcConnectionInstrumentationConfig> {
   declare private _tracker: ConnectionTracker | undefined;
-  declare private _openConnections: OpenConnectionsObserver | undefined;
   /** Streams requested on a connecting session → the session (`stream.session` is unset on error). */
   declare private _pendingStreams: WeakMap<ClientHttp2Stream, Http2Session> | undefined;
   /** Streams counted as a use and not yet closed → their session. */
@@ -117,15 +110,6 @@ export class GrpcConnectionInstrumentation extends ConnectionInstrumentationBase
     return (this._watched ??= new Set());
   }
 
-  private get openConnectionsObserver(): OpenConnectionsObserver {
-    return (this._openConnections ??= new OpenConnectionsObserver(
-      ATTR_HTTP_CONNECTION_STATE,
-      HTTP_CONNECTION_STATE_ACTIVE,
-      HTTP_CONNECTION_STATE_IDLE,
-      (state) => state.attributes,
-    ));
-  }
-
   protected override init(): InstrumentationModuleDefinition[] {
     return [
       grpcJsModuleDefinition(
@@ -135,16 +119,9 @@ export class GrpcConnectionInstrumentation extends ConnectionInstrumentationBase
     ];
   }
 
-  protected override _updateMetricInstruments(): void {
-    super._updateMetricInstruments();
-    this._httpInstruments = createHttpConnectionInstruments(this.meter);
-    const openConnections = this._httpInstruments.openConnections;
-    this.meter.addBatchObservableCallback((result) => {
-      this.guarded('observe open connections', () => {
-        this.endDestroyedSessions();
-        this.openConnectionsObserver.observe(result, openConnections, this.tracker.open());
-      });
-    }, [openConnections]);
+  protected openConnectionStates(): Iterable<ConnectionState> {
+    this.endDestroyedSessions();
+    return this.tracker.open();
   }
 
   protected override onDisabled(): void {

@@ -2,20 +2,14 @@ import { performance } from 'node:perf_hooks';
 import type { Attributes } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
-  ATTR_HTTP_CONNECTION_STATE,
   ATTR_NETWORK_PROTOCOL_VERSION,
-  ConnectionInstrumentationBase,
+  HttpClientInstrumentationBase,
   ConnectionTracker,
   ERROR_TYPE_OTHER,
-  HTTP_CONNECTION_STATE_ACTIVE,
-  HTTP_CONNECTION_STATE_IDLE,
-  OpenConnectionsObserver,
-  createHttpConnectionInstruments,
   errorType,
   guard,
   type ChannelHandlers,
   type ConnectionState,
-  type HttpConnectionInstruments,
 } from '@connmetrics/core';
 import { AgentRegistry } from './agents';
 import { HttpChannel, type ClientSocketMessage, type RequestErrorMessage, type RequestMessage } from './channels';
@@ -90,12 +84,10 @@ const seconds = (from: number, to: number) => Math.max(0, to - from) / 1000;
  * connection's identity: its first request is the created connection's own,
  * each later one a reuse, whatever `request.reusedSocket` says.
  */
-export class HttpConnectionInstrumentation extends ConnectionInstrumentationBase<HttpConnectionInstrumentationConfig> {
+export class HttpConnectionInstrumentation extends HttpClientInstrumentationBase<HttpConnectionInstrumentationConfig> {
   protected readonly protocolName = 'http';
-  declare private _httpInstruments: HttpConnectionInstruments;
   declare private _books: Books | undefined;
   declare private _listeners: Listeners | undefined;
-  declare private _openConnections: OpenConnectionsObserver | undefined;
 
   constructor(config: HttpConnectionInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -138,26 +130,8 @@ export class HttpConnectionInstrumentation extends ConnectionInstrumentationBase
     });
   }
 
-  private get openConnectionsObserver(): OpenConnectionsObserver {
-    return (this._openConnections ??= new OpenConnectionsObserver(
-      ATTR_HTTP_CONNECTION_STATE,
-      HTTP_CONNECTION_STATE_ACTIVE,
-      HTTP_CONNECTION_STATE_IDLE,
-      (state) => state.attributes,
-    ));
-  }
-
-  protected override _updateMetricInstruments(): void {
-    super._updateMetricInstruments();
-    this._httpInstruments = createHttpConnectionInstruments(this.meter);
-    const openConnections = this._httpInstruments.openConnections;
-    this.meter.addBatchObservableCallback((result) => {
-      try {
-        this.openConnectionsObserver.observe(result, openConnections, this.markIdleConnections());
-      } catch (error) {
-        this._diag.error('connmetrics: observing node:http open connections failed', error);
-      }
-    }, [openConnections]);
+  protected openConnectionStates(): Iterable<ConnectionState> {
+    return this.markIdleConnections();
   }
 
   /**

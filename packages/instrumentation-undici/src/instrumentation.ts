@@ -2,20 +2,15 @@ import { performance } from 'node:perf_hooks';
 import type { Attributes } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
-  ATTR_HTTP_CONNECTION_STATE,
   ATTR_NETWORK_PROTOCOL_VERSION,
-  ConnectionInstrumentationBase,
   ConnectionTracker,
-  HTTP_CONNECTION_STATE_ACTIVE,
-  HTTP_CONNECTION_STATE_IDLE,
-  OpenConnectionsObserver,
-  createHttpConnectionInstruments,
+  HttpClientInstrumentationBase,
   defaultPortOf,
   errorType,
   serverAddress,
   serverPort,
   type ChannelHandlers,
-  type HttpConnectionInstruments,
+  type ConnectionState,
 } from '@connmetrics/core';
 import { UndiciChannel, type ConnectMessage, type ConnectParams, type RequestMessage } from './channels';
 import type { UndiciConnectionInstrumentationConfig } from './types';
@@ -40,11 +35,9 @@ interface CloseWatch {
  * diagnostics channels. The channels are process-wide by name, so one
  * subscription sees every copy of undici in the process exactly once.
  */
-export class UndiciConnectionInstrumentation extends ConnectionInstrumentationBase<UndiciConnectionInstrumentationConfig> {
+export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBase<UndiciConnectionInstrumentationConfig> {
   protected readonly protocolName = 'http';
-  declare private _httpInstruments: HttpConnectionInstruments;
   declare private _tracker: ConnectionTracker | undefined;
-  declare private _openConnections: OpenConnectionsObserver | undefined;
   /** Request → when it was created, then → the socket that serves it. */
   declare private _requests: WeakMap<object, number | object> | undefined;
 
@@ -60,24 +53,8 @@ export class UndiciConnectionInstrumentation extends ConnectionInstrumentationBa
     return (this._requests ??= new WeakMap());
   }
 
-  protected override _updateMetricInstruments(): void {
-    super._updateMetricInstruments();
-    this._httpInstruments = createHttpConnectionInstruments(this.meter);
-    const openConnections = this._httpInstruments.openConnections;
-    this.meter.addBatchObservableCallback((result) => {
-      this.guarded('observe open connections', () =>
-        this.openConnectionsObserver.observe(result, openConnections, this.tracker.open()),
-      );
-    }, [openConnections]);
-  }
-
-  private get openConnectionsObserver(): OpenConnectionsObserver {
-    return (this._openConnections ??= new OpenConnectionsObserver(
-      ATTR_HTTP_CONNECTION_STATE,
-      HTTP_CONNECTION_STATE_ACTIVE,
-      HTTP_CONNECTION_STATE_IDLE,
-      (state) => state.attributes,
-    ));
+  protected openConnectionStates(): Iterable<ConnectionState> {
+    return this.tracker.open();
   }
 
   protected override onDisabled(): void {
