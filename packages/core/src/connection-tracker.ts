@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Attributes, Counter } from '@opentelemetry/api';
+import { ATTR_ERROR_TYPE } from './semconv';
 
 export interface ConnectionState {
   /** Attributes recorded with this connection's counters; computed once. */
@@ -26,6 +27,7 @@ export interface ConnectionState {
 export interface UseCounters {
   readonly created: Counter;
   readonly reused: Counter;
+  readonly closed: Counter;
 }
 
 export class ConnectionTracker {
@@ -71,13 +73,17 @@ export class ConnectionTracker {
     return state;
   }
 
-  /** Forgets a connection that closed; returns its state (once) for lifetime metrics. */
-  closed(connection: object): ConnectionState | undefined {
+  /**
+   * Records that a connection closed, with `error.type` when an error closed
+   * it, and forgets it; returns its state (once) for lifetime metrics.
+   */
+  closed(connection: object, errorType?: string): ConnectionState | undefined {
     const state = this.states.get(connection);
     if (!state) return undefined;
     this.states.delete(connection);
     this.openStates.delete(state);
     state.inFlight = 0;
+    this.counters().closed.add(1, errorType === undefined ? state.attributes : { ...state.attributes, [ATTR_ERROR_TYPE]: errorType });
     return state;
   }
 

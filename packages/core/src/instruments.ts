@@ -7,6 +7,7 @@ export interface ConnectionInstruments {
   readonly created: Counter;
   readonly reused: Counter;
   readonly failed: Counter;
+  readonly closed: Counter;
   readonly connectDuration: Histogram;
   readonly tlsHandshakeDuration: Histogram;
   readonly dnsLookupDuration: Histogram;
@@ -32,6 +33,11 @@ export function createConnectionInstruments(meter: Meter): ConnectionInstruments
     }),
     failed: meter.createCounter(semconv.METRIC_CONNECTION_FAILED, {
       description: 'Connection attempts that never became ready; error.type says why.',
+      unit: '{connection}',
+    }),
+    closed: meter.createCounter(semconv.METRIC_CONNECTION_CLOSED, {
+      description:
+        'Connections that closed after they were ready; error.type names the error that closed them, and is absent for an orderly close.',
       unit: '{connection}',
     }),
     connectDuration: setupHistogram(

@@ -9,6 +9,8 @@
 export const METRIC_CONNECTION_CREATED = 'connmetrics.connection.created';
 export const METRIC_CONNECTION_REUSED = 'connmetrics.connection.reused';
 export const METRIC_CONNECTION_FAILED = 'connmetrics.connection.failed';
+/** Not in DESIGN.md's first table: says why connections went away (server restarts, kills, resets). */
+export const METRIC_CONNECTION_CLOSED = 'connmetrics.connection.closed';
 export const METRIC_CONNECTION_CONNECT_DURATION = 'connmetrics.connection.connect.duration';
 export const METRIC_TLS_HANDSHAKE_DURATION = 'connmetrics.tls.handshake.duration';
 

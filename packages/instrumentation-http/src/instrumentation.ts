@@ -381,7 +381,7 @@ export class HttpConnectionInstrumentation extends HttpClientInstrumentationBase
       });
       return;
     }
-    const state = books.tracker.closed(socket);
+    const state = books.tracker.closed(socket, books.errors.get(socket) ?? closeErrorType(socket));
     if (!state) return;
     const record = () => {
       if (this._books !== books) return; // disabled meanwhile

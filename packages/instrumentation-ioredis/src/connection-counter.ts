@@ -45,7 +45,10 @@ export class RedisConnectionCounter implements RedisEvents {
   private readonly closeWatch: SocketCloseWatch;
 
   constructor(private readonly host: CounterHost) {
-    this.closeWatch = new SocketCloseWatch((socket) => this.tracker.closed(socket), host.diag);
+    this.closeWatch = new SocketCloseWatch(
+      (socket) => this.tracker.closed(socket, socket.errored ? errorType(socket.errored) : undefined),
+      host.diag,
+    );
   }
 
   /** The connections open now, for the connection count. */

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
-import type { Attributes, Counter } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import { safeExecuteInTheMiddle, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import {
   ATTR_DB_CLIENT_CONNECTION_POOL_NAME,
@@ -19,7 +19,6 @@ import {
 import { ConnectAttempt, type AttemptObserver } from './connect-attempt';
 import { ConnectionLifetime } from './connection-lifetime';
 import { isPoolTimeout } from './error-type';
-import { createConnectionClosedCounter } from './instruments';
 import type { PgClient, PgPool } from './internal-types';
 import { pgModuleDefinitions, type Checkout, type PgHooks } from './patches';
 import { PoolGauges } from './pool-gauges';
@@ -78,7 +77,6 @@ function isPoolClient(client: PgClient): boolean {
 export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<PgConnectionInstrumentationConfig> {
   protected readonly protocolName = DB_SYSTEM_NAME_POSTGRESQL;
   declare private _dbInstruments: DbConnectionInstruments;
-  declare private _closedCounter: Counter;
   declare private _tracker: ConnectionTracker | undefined;
   declare private _pools: PoolRegistry | undefined;
   declare private _gauges: PoolGauges | undefined;
@@ -133,7 +131,6 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
     super._updateMetricInstruments();
     const instruments = createDbConnectionInstruments(this.meter);
     this._dbInstruments = instruments;
-    this._closedCounter = createConnectionClosedCounter(this.meter);
     this.meter.addBatchObservableCallback(
       (result) => {
         try {
@@ -258,9 +255,7 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
   }
 
   private onClosed(client: PgClient, errorType: string | undefined): void {
-    const state = this.tracker.closed(client);
-    if (!state) return;
-    this._closedCounter.add(1, errorType ? { ...state.attributes, [ATTR_ERROR_TYPE]: errorType } : state.attributes);
+    this.tracker.closed(client, errorType);
   }
 
   // --- uses of a Client no pool owns ---------------------------------------

@@ -115,7 +115,8 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
   }
 
   private onSocketClose(socket: object): void {
-    const state = this.tracker.closed(socket);
+    const { errored } = socket as { errored?: unknown };
+    const state = this.tracker.closed(socket, errored ? errorType(errored) : undefined);
     if (!state) return;
     this._httpInstruments.connectionDuration.record((performance.now() - state.readyAt) / 1000, state.attributes);
   }

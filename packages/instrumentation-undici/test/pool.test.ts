@@ -1,6 +1,7 @@
 import { startHttpServer, waitFor, type TestServer } from '@connmetrics/test-harness';
 import * as undici7 from 'undici';
 import * as undici6 from 'undici6';
+import { CLOSED } from '@connmetrics/test-harness';
 import { CREATED, LIFETIME, OPEN, QUEUE, REUSED, CONNECT, DNS, TLS, instrumented, nextTick } from './instrumented';
 
 type Undici = typeof undici7;
@@ -73,6 +74,7 @@ describe.each([
     expect(snapshot.sum(REUSED)).toBe(0);
     expect(server.acceptedConnections).toBe(20);
     await waitFor(async () => (await subject.metrics.collect()).count(LIFETIME) === 20, '20 closed connections');
+    expect((await subject.metrics.collect()).sum(CLOSED)).toBe(20);
     await pool.close();
   });
 
@@ -125,6 +127,7 @@ describe.each([
     expect(after.sum(CREATED)).toBe(2);
     expect(after.sum(REUSED)).toBe(0);
     expect(after.count(LIFETIME, { 'server.port': server.port, 'network.protocol.version': '1.1' })).toBe(1);
+    expect(after.sum(CLOSED, { 'server.port': server.port, 'error.type': undefined })).toBe(1);
     expect(after.sum(OPEN, { 'http.connection.state': 'idle' })).toBe(1);
     await pool.close();
   });
