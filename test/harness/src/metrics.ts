@@ -39,16 +39,20 @@ function matches(attributes: Attributes, filter: Filter | undefined): boolean {
 export class MetricsSnapshot {
   constructor(readonly metrics: readonly MetricData[]) {}
 
-  /** The metric by name, or undefined when it has no data points. */
+  /** The metric by name (from the first scope that has it), or undefined when it has no data points. */
   metric(name: string): MetricData | undefined {
     return this.metrics.find((metric) => metric.descriptor.name === name);
   }
 
-  /** Data points of a metric whose attributes include `filter`. */
+  /**
+   * Data points of a metric whose attributes include `filter`, from every
+   * scope (two instrumentations may record the same metric name).
+   */
   points(name: string, filter?: Filter): DataPoint<unknown>[] {
-    const metric = this.metric(name);
-    if (!metric) return [];
-    return (metric.dataPoints as DataPoint<unknown>[]).filter((point) => matches(point.attributes, filter));
+    return this.metrics
+      .filter((metric) => metric.descriptor.name === name)
+      .flatMap((metric) => metric.dataPoints as DataPoint<unknown>[])
+      .filter((point) => matches(point.attributes, filter));
   }
 
   /** Sum of a counter's or up-down counter's values over the matching points. */

@@ -1,0 +1,76 @@
+/*
+ * The metric readers that OTEL_METRICS_EXPORTER asks for: OTLP (over
+ * http/protobuf, http/json or gRPC) and console, exported periodically;
+ * Prometheus, scraped. A reader that cannot be created is reported once and
+ * left out.
+ */
+import { PeriodicExportingMetricReader, ConsoleMetricExporter, type MetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import type { MetricsExporterName, OtlpSettings, Settings } from './settings';
+import { warnOnce } from './warnings';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+/** The OTLP exporter of a protocol, loaded only when used (the gRPC one pulls in @grpc/grpc-js). */
+function otlpExporter({ protocol, urlOverride }: OtlpSettings): PushMetricExporter {
+  const config = urlOverride === undefined ? {} : { url: urlOverride };
+  switch (protocol) {
+    case 'grpc': {
+      const { OTLPMetricExporter } = require('@opentelemetry/exporter-metrics-otlp-grpc') as typeof import('@opentelemetry/exporter-metrics-otlp-grpc');
+      return new OTLPMetricExporter(config);
+    }
+    case 'http/json': {
+      const { OTLPMetricExporter } = require('@opentelemetry/exporter-metrics-otlp-http') as typeof import('@opentelemetry/exporter-metrics-otlp-http');
+      return new OTLPMetricExporter(config);
+    }
+    case 'http/protobuf': {
+      const { OTLPMetricExporter } = require('@opentelemetry/exporter-metrics-otlp-proto') as typeof import('@opentelemetry/exporter-metrics-otlp-proto');
+      return new OTLPMetricExporter(config);
+    }
+  }
+}
+
+function prometheusReader(settings: Settings): MetricReader {
+  const { PrometheusExporter } = require('@opentelemetry/exporter-prometheus') as typeof import('@opentelemetry/exporter-prometheus');
+  const host = settings.prometheusHost;
+  const port = settings.prometheusPort;
+  const exporter = new PrometheusExporter({ ...(host === undefined ? {} : { host }), port }, (error) => {
+    if (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? error.message;
+      warnOnce('prometheus-listen', `connmetrics: the Prometheus exporter cannot listen on ${host ?? '0.0.0.0'}:${port} (${code}); metrics are not served.`);
+    }
+  });
+  // The exporter packages pin their own patch release of sdk-metrics; the
+  // reader contract is the same across them, only the private fields differ.
+  return exporter as unknown as MetricReader;
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+function periodic(settings: Settings, exporter: PushMetricExporter): MetricReader {
+  return new PeriodicExportingMetricReader({
+    exporter,
+    exportIntervalMillis: settings.exportIntervalMillis,
+    exportTimeoutMillis: settings.exportTimeoutMillis,
+  });
+}
+
+function createReader(name: MetricsExporterName, settings: Settings): MetricReader {
+  switch (name) {
+    case 'otlp':
+      return periodic(settings, otlpExporter(settings.otlp));
+    case 'console':
+      return periodic(settings, new ConsoleMetricExporter());
+    case 'prometheus':
+      return prometheusReader(settings);
+  }
+}
+
+export function createMetricReaders(settings: Settings): MetricReader[] {
+  const readers: MetricReader[] = [];
+  for (const name of settings.exporters) {
+    try {
+      readers.push(createReader(name, settings));
+    } catch (error) {
+      warnOnce(`exporter:${name}`, `connmetrics: the ${name} metric exporter could not be created and is left out: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return readers;
+}

@@ -1,0 +1,115 @@
+/*
+ * `pnpm demo` with short settings: it runs to completion, and the connection
+ * numbers it prints (read from the connmetrics metrics) are exact: without
+ * reuse every operation opens a connection, with reuse one connection serves
+ * them all. Also on a machine without database services: an embedded
+ * PostgreSQL, a redis-server started from the PATH, and a clear line when
+ * there is no Redis at all.
+ */
+import { join } from 'node:path';
+import { freePort, postgresAddress, redisAddress, requireReachable, runFixture } from '../harness';
+import { ROOT, cleanEnv } from './env';
+
+const DEMO = join(ROOT, 'examples', 'demo', 'demo.mjs');
+const OPERATIONS = 10;
+
+interface Variant {
+  how: string;
+  wallMs: number;
+  created: number;
+  reused: number;
+  failed: number;
+  dnsLookups: number;
+  tlsHandshakes: number;
+}
+interface Scenario {
+  id: string;
+  title: string;
+  skipped?: string;
+  error?: string;
+  without?: Variant;
+  with?: Variant;
+}
+interface DemoResult {
+  operations: number;
+  rttMs: number;
+  results: Scenario[];
+}
+
+function postgresEnv(): NodeJS.ProcessEnv {
+  const pg = postgresAddress();
+  return {
+    PGHOST: pg.host,
+    PGPORT: String(pg.port),
+    PGUSER: pg.user,
+    PGDATABASE: pg.database,
+    ...(pg.password === undefined ? {} : { PGPASSWORD: pg.password }),
+  };
+}
+
+async function demo(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const run = await runFixture<DemoResult>(DEMO, {
+    args: ['--operations', String(OPERATIONS), '--rtt', '2', '--json', ...args],
+    cwd: ROOT,
+    env: cleanEnv(env),
+    timeoutMs: 120_000,
+  });
+  if (run.code !== 0 || !run.result) throw new Error(`demo failed (${run.code}):\n${run.stdout}\n${run.stderr}`);
+  return { ...run, result: run.result };
+}
+
+/** The connection numbers of one scenario, as the demo measured them. */
+function counts(scenario: Scenario) {
+  const pick = (variant: Variant | undefined) =>
+    variant && { created: variant.created, reused: variant.reused, failed: variant.failed, dnsLookups: variant.dnsLookups, tlsHandshakes: variant.tlsHandshakes };
+  return { id: scenario.id, without: pick(scenario.without), with: pick(scenario.with) };
+}
+
+const https = (id: string) => ({
+  id,
+  without: { created: OPERATIONS, reused: 0, failed: 0, dnsLookups: OPERATIONS, tlsHandshakes: OPERATIONS },
+  with: { created: 1, reused: OPERATIONS - 1, failed: 0, dnsLookups: 1, tlsHandshakes: 1 },
+});
+const plain = (id: string, dnsLookups: number) => ({
+  id,
+  without: { created: OPERATIONS, reused: 0, failed: 0, dnsLookups: dnsLookups * OPERATIONS, tlsHandshakes: 0 },
+  with: { created: 1, reused: OPERATIONS - 1, failed: 0, dnsLookups, tlsHandshakes: 0 },
+});
+
+test('every scenario: a connection per operation without reuse, one for all with it', async () => {
+  const redis = redisAddress();
+  await requireReachable('Redis', redis.host, redis.port);
+  await requireReachable('PostgreSQL', postgresAddress().host, postgresAddress().port);
+  const { result, stdout } = await demo([], { ...postgresEnv(), REDIS_URL: redis.url });
+
+  expect(result.operations).toBe(OPERATIONS);
+  expect(result.results.map(counts)).toEqual([
+    https('fetch'),
+    https('undici'),
+    https('https'),
+    https('axios'),
+    plain('pg', 1),
+    plain('redis', 1),
+    // grpc-js resolves names itself, so its sockets connect to an address: no lookup to record.
+    plain('grpc', 0),
+  ]);
+  expect(stdout).toContain(`PostgreSQL: PostgreSQL at ${postgresAddress().host}:${postgresAddress().port}`);
+  expect(stdout).toContain(`Redis: Redis at ${redis.host}:${redis.port}`);
+  // The table has a row per variant, with the reuse ratio.
+  expect(stdout).toMatch(/^ {2}with reuse +\d+\.\d\d s +\d+\.\dx +1 +9 +90 %/m);
+});
+
+test('no database services: embedded PostgreSQL and a redis-server started from the PATH', async () => {
+  const { result, stdout } = await demo(['--only', 'pg,redis', '--postgres', 'embedded', '--redis', 'spawn']);
+  expect(result.results.map(counts)).toEqual([plain('pg', 1), plain('redis', 1)]);
+  expect(stdout).toContain('PostgreSQL: embedded PostgreSQL (PGlite)');
+  expect(stdout).toMatch(/Redis: redis-server started on port \d+/);
+});
+
+test('no Redis reachable and no redis-server on the PATH: that scenario is skipped with a clear line', async () => {
+  const port = await freePort();
+  const { result, stdout } = await demo(['--only', 'redis'], { REDIS_URL: `redis://127.0.0.1:${port}`, PATH: '/nonexistent' });
+  const reason = `no Redis server answers at 127.0.0.1:${port} and redis-server is not on the PATH`;
+  expect(result.results).toEqual([{ id: 'redis', title: 'Redis (ioredis)', skipped: reason }]);
+  expect(stdout).toContain(`Redis (ioredis): skipped: ${reason}`);
+});
