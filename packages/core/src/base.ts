@@ -5,7 +5,7 @@ import {
   type InstrumentationModuleDefinition,
 } from '@opentelemetry/instrumentation';
 import { ChannelSubscriptions, type ChannelHandlers } from './channels';
-import { HookRunner } from './guard';
+import { HookRunner, reportFailure } from './guard';
 import { createConnectionInstruments, type ConnectionInstruments } from './instruments';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PROTOCOL_NAME, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from './semconv';
 import type { TLSSocket } from 'node:tls';
@@ -103,7 +103,7 @@ export abstract class ConnectionInstrumentationBase<
       const added = safeExecuteInTheMiddle(
         () => hook({ protocol: this.protocolName, serverAddress, serverPort }),
         (error) => {
-          if (error) this._diag.error('connmetrics: connectionAttributes hook failed', error);
+          if (error) reportFailure(this._diag, 'connectionAttributes (user hook)', error);
         },
         true,
       );

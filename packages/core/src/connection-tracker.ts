@@ -6,8 +6,11 @@
  * and leave it when they close.
  */
 import { performance } from 'node:perf_hooks';
-import type { Attributes, Counter } from '@opentelemetry/api';
+import { diag, type Attributes, type Counter, type DiagLogger } from '@opentelemetry/api';
+import { reportFailure } from './guard';
 import { ATTR_ERROR_TYPE } from './semconv';
+
+const coreLogger = diag.createComponentLogger({ namespace: '@connmetrics/core' });
 
 export interface ConnectionState {
   /** Attributes recorded with this connection's counters; computed once. */
@@ -34,7 +37,23 @@ export class ConnectionTracker {
   private states = new WeakMap<object, ConnectionState>();
   private readonly openStates = new Set<ConnectionState>();
 
-  constructor(private readonly counters: () => UseCounters) {}
+  /**
+   * @param counters the counters to record into (read at each recording, so a new MeterProvider takes effect)
+   * @param logger where a failing recording is logged (once per counter); the bookkeeping goes on regardless
+   */
+  constructor(
+    private readonly counters: () => UseCounters,
+    private readonly logger: () => DiagLogger = () => coreLogger,
+  ) {}
+
+  /** Records into a counter; a throwing recorder must not leave the bookkeeping half done. */
+  private add(counter: keyof UseCounters, attributes: Attributes): void {
+    try {
+      this.counters()[counter].add(1, attributes);
+    } catch (error) {
+      reportFailure(this.logger(), `record ${counter}`, error);
+    }
+  }
 
   /** Records a new connection ready for its first use. Idempotent per connection. */
   created(connection: object, attributes: Attributes): ConnectionState {
@@ -43,7 +62,7 @@ export class ConnectionTracker {
     const state: ConnectionState = { attributes, uses: 0, inFlight: 0, readyAt: performance.now(), observedFromStart: true };
     this.states.set(connection, state);
     this.openStates.add(state);
-    this.counters().created.add(1, attributes);
+    this.add('created', attributes);
     return state;
   }
 
@@ -60,7 +79,7 @@ export class ConnectionTracker {
       this.states.set(connection, state);
       this.openStates.add(state);
     }
-    if (state.uses > 0 || !state.observedFromStart) this.counters().reused.add(1, state.attributes);
+    if (state.uses > 0 || !state.observedFromStart) this.add('reused', state.attributes);
     state.uses += 1;
     state.inFlight += 1;
     return state;
@@ -83,7 +102,7 @@ export class ConnectionTracker {
     this.states.delete(connection);
     this.openStates.delete(state);
     state.inFlight = 0;
-    this.counters().closed.add(1, errorType === undefined ? state.attributes : { ...state.attributes, [ATTR_ERROR_TYPE]: errorType });
+    this.add('closed', errorType === undefined ? state.attributes : { ...state.attributes, [ATTR_ERROR_TYPE]: errorType });
     return state;
   }
 

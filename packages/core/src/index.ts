@@ -9,7 +9,7 @@ export {
   compactAttributes,
   attributesKey,
 } from './attributes';
-export { guard } from './guard';
+export { guard, reportFailure } from './guard';
 export { ChannelSubscriptions, type ChannelHandlers } from './channels';
 export {
   createConnectionInstruments,

@@ -28,7 +28,8 @@ import { ATTR_DNS_QUESTION_NAME, ATTR_ERROR_TYPE, ATTR_TLS_PROTOCOL_VERSION, ATT
 const NET_CLIENT_SOCKET = 'net.client.socket';
 
 /** Socket listeners run inside the socket's emit(): nothing may escape them. */
-const hooks = new HookRunner(() => diag.createComponentLogger({ namespace: '@connmetrics/core/socket-phases' }));
+const logger = diag.createComponentLogger({ namespace: '@connmetrics/core/socket-phases' });
+const hooks = new HookRunner(() => logger);
 
 /** Where a claimed socket's phases are recorded. */
 export interface PhaseTarget {

@@ -91,7 +91,7 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
   }
 
   private get tracker(): ConnectionTracker {
-    return (this._tracker ??= new ConnectionTracker(() => this._connectionInstruments));
+    return (this._tracker ??= new ConnectionTracker(() => this._connectionInstruments, () => this._diag));
   }
 
   private get pendingStreams(): WeakMap<ClientHttp2Stream, Http2Session> {

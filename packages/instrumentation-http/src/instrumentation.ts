@@ -96,7 +96,7 @@ export class HttpConnectionInstrumentation extends HttpClientInstrumentationBase
   private get books(): Books {
     if (this._books) return this._books;
     const books: Books = {
-      tracker: new ConnectionTracker(() => this._connectionInstruments),
+      tracker: new ConnectionTracker(() => this._connectionInstruments, () => this._diag),
       agents: new AgentRegistry(),
       opening: new WeakMap(),
       bornAt: new WeakMap(),

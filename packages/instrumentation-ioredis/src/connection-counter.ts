@@ -36,7 +36,7 @@ export interface CounterHost {
 }
 
 export class RedisConnectionCounter implements RedisEvents {
-  private readonly tracker = new ConnectionTracker(() => this.host.connectionInstruments);
+  private readonly tracker = new ConnectionTracker(() => this.host.connectionInstruments, () => this.host.diag);
   private readonly attempts = new ConnectAttempts();
   /** Command → the socket it uses, until its reply. */
   private uses = new WeakMap<object, RedisSocket>();

@@ -105,11 +105,7 @@ export class IORedisConnectionInstrumentation extends ConnectionInstrumentationB
     this._dbInstruments = createDbConnectionInstruments(this.meter);
     const count = this._dbInstruments.count;
     this.meter.addBatchObservableCallback((result) => {
-      try {
-        this.connectionCount.observe(result, count, this.counter.open());
-      } catch (error) {
-        this._diag.error('connmetrics: observing ioredis connections failed', error);
-      }
+      this.guarded('observe ioredis connections', () => this.connectionCount.observe(result, count, this.counter.open()));
     }, [count]);
   }
 

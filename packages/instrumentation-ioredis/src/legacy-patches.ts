@@ -1,3 +1,4 @@
+import { reportFailure } from '@connmetrics/core';
 /*
  * Counting for ioredis versions without tracing channels (5.0 to 5.10). The
  * wrappers report the same events the channels report for later versions:
@@ -31,7 +32,7 @@ export class LegacyConnectWatch {
         if (succeeded) this.events().connectSucceeded(attempt);
         else this.events().connectFailed(attempt, undefined);
       } catch (error) {
-        this.diag.error('connmetrics: ioredis connection hook failed; the application is unaffected', error);
+        reportFailure(this.diag, 'ioredis connection', error);
       }
     };
     const listeners: Array<readonly [string, Listener]> = [
@@ -70,7 +71,7 @@ export function legacyConnect(original: (...args: unknown[]) => unknown, active:
       const attempt = {};
       if (hooks.events().connectStarted(this, attempt)) hooks.connectWatch.watch(this, attempt);
     } catch (error) {
-      hooks.diag.error('connmetrics: ioredis connect hook failed; the application is unaffected', error);
+      reportFailure(hooks.diag, 'ioredis connect', error);
     }
     return original.apply(this, arguments as unknown as unknown[]);
   };
@@ -88,7 +89,7 @@ export function legacySendCommand(original: (...args: unknown[]) => unknown, act
         reportSettlement(command, hooks);
       }
     } catch (error) {
-      hooks.diag.error('connmetrics: ioredis sendCommand hook failed; the application is unaffected', error);
+      reportFailure(hooks.diag, 'ioredis sendCommand', error);
     }
     return result;
   };
@@ -102,7 +103,7 @@ function reportSettlement(command: RedisCommand, hooks: LegacyHooks): void {
     try {
       hooks.events().commandEnded(command, failed, error);
     } catch (hookError) {
-      hooks.diag.error('connmetrics: ioredis command hook failed; the application is unaffected', hookError);
+      reportFailure(hooks.diag, 'ioredis command', hookError);
     }
   };
   command.resolve = function resolveCounting(this: unknown, value: unknown) {

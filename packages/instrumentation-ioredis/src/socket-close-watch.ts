@@ -1,3 +1,4 @@
+import { reportFailure } from '@connmetrics/core';
 import type { DiagLogger } from '@opentelemetry/api';
 import type { RedisSocket } from './redis-shapes';
 
@@ -24,7 +25,7 @@ export class SocketCloseWatch {
       try {
         this.onClose(socket);
       } catch (error) {
-        this.diag.error('connmetrics: ioredis socket close hook failed; the application is unaffected', error);
+        reportFailure(this.diag, 'ioredis socket close', error);
       }
     };
     this.listeners.set(socket, listener);

@@ -11,6 +11,7 @@ import {
   ConnectionTracker,
   createDbConnectionInstruments,
   guard,
+  reportFailure,
   timeTlsUpgrade,
   type ChannelHandlers,
   type ConnectionState,
@@ -91,7 +92,7 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
   }
 
   private get tracker(): ConnectionTracker {
-    return (this._tracker ??= new ConnectionTracker(() => this._connectionInstruments));
+    return (this._tracker ??= new ConnectionTracker(() => this._connectionInstruments, () => this._diag));
   }
 
   private get pools(): PoolRegistry {
@@ -132,13 +133,7 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
     const instruments = createDbConnectionInstruments(this.meter);
     this._dbInstruments = instruments;
     this.meter.addBatchObservableCallback(
-      (result) => {
-        try {
-          this.gauges.observe(result, instruments, this.pools.live());
-        } catch (error) {
-          this._diag.error('connmetrics: observing pg pools failed', error);
-        }
-      },
+      (result) => this.guarded('observe pg pools', () => this.gauges.observe(result, instruments, this.pools.live())),
       [instruments.count, instruments.idleMax, instruments.idleMin, instruments.max, instruments.pendingRequests],
     );
   }
@@ -340,7 +335,7 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
           defaultName,
         }),
       (error) => {
-        if (error) this._diag.error('connmetrics: poolName hook failed; using the default name', error);
+        if (error) reportFailure(this._diag, 'poolName (user hook; the default name is used)', error);
       },
       true,
     );

@@ -14,7 +14,7 @@ describe('options', () => {
     expect(after.sum(REUSED, pool('127.0.0.1:5432/test'))).toBe(2);
     // Logged through the instrumentation's diag logger, once for the one pool.
     expect(values.logged).toEqual([
-      '@connmetrics/instrumentation-pg: connmetrics: poolName hook failed; using the default name',
+      '@connmetrics/instrumentation-pg: connmetrics: hook poolName (user hook; the default name is used) failed; the application is unaffected',
     ]);
   });
 

@@ -46,7 +46,7 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
   }
 
   private get tracker(): ConnectionTracker {
-    return (this._tracker ??= new ConnectionTracker(() => this._connectionInstruments));
+    return (this._tracker ??= new ConnectionTracker(() => this._connectionInstruments, () => this._diag));
   }
 
   private get requests(): WeakMap<object, number | object> {
