@@ -24,6 +24,8 @@ const USAGE = `usage: node demo.mjs [options]
 
 function options() {
   const { values } = parseArgs({
+    // `pnpm demo -- --rtt 5` passes the `--` through: ignore it.
+    args: process.argv.slice(2).filter((arg, index) => !(index === 0 && arg === '--')),
     options: {
       operations: { type: 'string', default: '100' },
       rtt: { type: 'string', default: '20' },
