@@ -8,6 +8,7 @@ import {
   DNS,
   FAILED,
   LIFETIME,
+  CLOSED,
   OPEN,
   REUSED,
   TLS,
@@ -158,6 +159,7 @@ describe('failures', () => {
     expect(snapshot.sum(CREATED, attributes)).toBe(1); // the connection was made; its request failed
     expect(snapshot.sum(FAILED)).toBe(0);
     expect(snapshot.count(LIFETIME, { ...attributes, 'error.type': 'ECONNRESET' })).toBe(1);
+    expect(snapshot.sum(CLOSED, { ...attributes, 'error.type': 'ECONNRESET' })).toBe(1);
     expect(snapshot.sum(OPEN)).toBe(0);
   });
 

@@ -9,7 +9,7 @@ export const instrumented = (config: HttpConnectionInstrumentationConfig = {}) =
 
 export type Subject = ReturnType<typeof instrumented>;
 
-export { CREATED, REUSED, FAILED, CONNECT, TLS, DNS, OPEN, LIFETIME, QUEUE } from '@connmetrics/test-harness';
+export { CREATED, REUSED, FAILED, CLOSED, CONNECT, TLS, DNS, OPEN, LIFETIME, QUEUE } from '@connmetrics/test-harness';
 
 export interface Answer {
   status: number;
