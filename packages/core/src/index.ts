@@ -34,3 +34,4 @@ export { ConnectionInstrumentationBase } from './base';
 export type { ConnectionInstrumentationConfig, ConnectionInfo } from './types';
 export { HookRunner } from './guard';
 export { HttpClientInstrumentationBase } from './http-base';
+export { MethodWrap, MethodWraps, type WrapperFactory } from './method-wrap';

@@ -14,7 +14,7 @@ import * as diagnosticsChannel from 'node:diagnostics_channel';
 import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { namingClient } from './current-client';
 import { legacyConnect, legacySendCommand, type LegacyHooks } from './legacy-patches';
-import { MethodWrap } from './method-wrap';
+import { MethodWrap } from '@connmetrics/core';
 
 export const MODULE_NAME = 'ioredis';
 export const SUPPORTED_VERSIONS = ['>=5.0.0 <7'];

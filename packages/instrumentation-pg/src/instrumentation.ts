@@ -9,6 +9,7 @@ import {
   ATTR_NETWORK_PEER_ADDRESS,
   ConnectionInstrumentationBase,
   ConnectionTracker,
+  MethodWraps,
   createDbConnectionInstruments,
   guard,
   reportFailure,
@@ -79,6 +80,7 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
   protected readonly protocolName = DB_SYSTEM_NAME_POSTGRESQL;
   declare private _dbInstruments: DbConnectionInstruments;
   declare private _tracker: ConnectionTracker | undefined;
+  declare private _methodWraps: MethodWraps | undefined;
   declare private _pools: PoolRegistry | undefined;
   declare private _gauges: PoolGauges | undefined;
   declare private _attempts: Map<PgClient, PendingConnection> | undefined;
@@ -110,6 +112,10 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
     return (this._checkedOut ??= new WeakMap());
   }
 
+  private get methodWraps(): MethodWraps {
+    return (this._methodWraps ??= new MethodWraps());
+  }
+
   private get gauges(): PoolGauges {
     return (this._gauges ??= new PoolGauges());
   }
@@ -117,9 +123,10 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
   protected override init(): InstrumentationModuleDefinition[] {
     return pgModuleDefinitions(
       this.hooks(),
-      // shimmer's typings want a literal key of a known type; the prototypes are pg's.
-      (target, name, wrapper) => this._wrap(target as Record<string, any>, name, wrapper),
-      (target, name) => this._unwrap(target as Record<string, any>, name),
+      // Not shimmer: @opentelemetry/instrumentation-pg unwraps any shimmer wrapper it finds (and we would
+      // unwrap theirs), so whichever was enabled second would silence the other.
+      (target, name, wrapper) => this.methodWraps.wrap(target, name, wrapper),
+      (target, name) => this.methodWraps.unwrap(target, name),
     );
   }
 

@@ -15,7 +15,6 @@
 import {
   InstrumentationNodeModuleDefinition,
   InstrumentationNodeModuleFile,
-  isWrapped,
   type InstrumentationModuleDefinition,
 } from '@opentelemetry/instrumentation';
 import type { PgClient, PgPool } from './internal-types';
@@ -128,8 +127,8 @@ function patchClientClass(Client: any, hooks: PgHooks, wrap: Wrap): void {
 function unpatchClientClass(Client: any, unwrap: Unwrap): void {
   const prototype = Client?.prototype;
   if (!prototype) return;
-  if (isWrapped(prototype.connect)) unwrap(prototype, 'connect');
-  if (isWrapped(prototype.query)) unwrap(prototype, 'query');
+  unwrap(prototype, 'connect');
+  unwrap(prototype, 'query');
 }
 
 export function pgModuleDefinitions(hooks: PgHooks, wrap: Wrap, unwrap: Unwrap): InstrumentationModuleDefinition[] {
@@ -167,8 +166,8 @@ export function pgModuleDefinitions(hooks: PgHooks, wrap: Wrap, unwrap: Unwrap):
     (exports) => {
       const prototype = commonJsExports(exports)?.prototype;
       if (!prototype) return;
-      if (isWrapped(prototype.connect)) unwrap(prototype, 'connect');
-      if (isWrapped(prototype.newClient)) unwrap(prototype, 'newClient');
+      unwrap(prototype, 'connect');
+      unwrap(prototype, 'newClient');
     },
   );
   return [pg, pgPool];

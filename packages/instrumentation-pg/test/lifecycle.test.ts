@@ -61,9 +61,11 @@ describe('lifecycle', () => {
     expect(ended.sum(CLOSED, pool('while-disabled'))).toBe(0);
   });
 
-  test('beside @opentelemetry/instrumentation-pg: the same exact numbers, nothing counted twice', async () => {
-    const { snapshots, values } = await runPgFixture<{ upstreamEnabled: boolean }>('lifecycle.js', 'besideUpstream');
+  test.each(['besideUpstream', 'besideUpstreamAfter'])('%s @opentelemetry/instrumentation-pg: the same exact numbers, theirs recorded too', async (scenario) => {
+    const { snapshots, values } = await runPgFixture<{ upstreamEnabled: boolean; upstreamOperations: number }>('lifecycle.js', scenario);
     expect(values.upstreamEnabled).toBe(true);
+    // 30 pool queries and 10 client queries, whichever instrumentation wrapped pg last.
+    expect(values.upstreamOperations).toBe(40);
     const holding = snapshots.holding!;
     expect(holding.sum(CREATED, pool('beside'))).toBe(3);
     expect(holding.sum(REUSED, pool('beside'))).toBe(27 + 1);
