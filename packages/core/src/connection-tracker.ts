@@ -8,6 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { diag, type Attributes, type Counter, type DiagLogger } from '@opentelemetry/api';
 import { reportFailure } from './guard';
+import type { CounterSeries, SeriesCounter } from './series-counter';
 import { ATTR_ERROR_TYPE } from './semconv';
 
 const coreLogger = diag.createComponentLogger({ namespace: '@connmetrics/core' });
@@ -25,11 +26,13 @@ export interface ConnectionState {
   readonly observedFromStart: boolean;
   /** Free for the protocol package (e.g. attributes of its gauges). */
   extra?: unknown;
+  /** The reused series this connection adds to, and the counter it belongs to. */
+  reuse?: { readonly counter: SeriesCounter; readonly series: CounterSeries };
 }
 
 export interface UseCounters {
   readonly created: Counter;
-  readonly reused: Counter;
+  readonly reused: SeriesCounter;
   readonly closed: Counter;
 }
 
@@ -46,8 +49,20 @@ export class ConnectionTracker {
     private readonly logger: () => DiagLogger = () => coreLogger,
   ) {}
 
+  /** One reuse: an increment of the connection's series (resolved once per connection and counter). */
+  private reused(state: ConnectionState): void {
+    try {
+      const counter = this.counters().reused;
+      let reuse = state.reuse;
+      if (reuse?.counter !== counter) state.reuse = reuse = { counter, series: counter.seriesOf(state.attributes) };
+      reuse.series.value += 1;
+    } catch (error) {
+      reportFailure(this.logger(), 'record reused', error);
+    }
+  }
+
   /** Records into a counter; a throwing recorder must not leave the bookkeeping half done. */
-  private add(counter: keyof UseCounters, attributes: Attributes): void {
+  private add(counter: 'created' | 'closed', attributes: Attributes): void {
     try {
       this.counters()[counter].add(1, attributes);
     } catch (error) {
@@ -59,7 +74,7 @@ export class ConnectionTracker {
   created(connection: object, attributes: Attributes): ConnectionState {
     const known = this.states.get(connection);
     if (known) return known;
-    const state: ConnectionState = { attributes, uses: 0, inFlight: 0, readyAt: performance.now(), observedFromStart: true };
+    const state: ConnectionState = { attributes, uses: 0, inFlight: 0, readyAt: performance.now(), observedFromStart: true, reuse: undefined };
     this.states.set(connection, state);
     this.openStates.add(state);
     this.add('created', attributes);
@@ -75,11 +90,11 @@ export class ConnectionTracker {
   used(connection: object, attributesIfUnknown: () => Attributes): ConnectionState {
     let state = this.states.get(connection);
     if (!state) {
-      state = { attributes: attributesIfUnknown(), uses: 0, inFlight: 0, readyAt: performance.now(), observedFromStart: false };
+      state = { attributes: attributesIfUnknown(), uses: 0, inFlight: 0, readyAt: performance.now(), observedFromStart: false, reuse: undefined };
       this.states.set(connection, state);
       this.openStates.add(state);
     }
-    if (state.uses > 0 || !state.observedFromStart) this.add('reused', state.attributes);
+    if (state.uses > 0 || !state.observedFromStart) this.reused(state);
     state.uses += 1;
     state.inFlight += 1;
     return state;

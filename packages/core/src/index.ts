@@ -35,3 +35,4 @@ export type { ConnectionInstrumentationConfig, ConnectionInfo } from './types';
 export { HookRunner } from './guard';
 export { HttpClientInstrumentationBase } from './http-base';
 export { MethodWrap, MethodWraps, type WrapperFactory } from './method-wrap';
+export { SeriesCounter, type CounterSeries } from './series-counter';

@@ -1,11 +1,13 @@
 import type { Counter, Histogram, Meter, ObservableUpDownCounter } from '@opentelemetry/api';
 import { LIFETIME_BUCKETS, SETUP_DURATION_BUCKETS } from './buckets';
+import { SeriesCounter } from './series-counter';
 import * as semconv from './semconv';
 
 /** The instruments every protocol records: connections created, reused, failed, and setup phases. */
 export interface ConnectionInstruments {
   readonly created: Counter;
-  readonly reused: Counter;
+  /** Per-use: an observable counter fed from integers (see series-counter.ts). */
+  readonly reused: SeriesCounter;
   readonly failed: Counter;
   readonly closed: Counter;
   readonly connectDuration: Histogram;
@@ -27,7 +29,7 @@ export function createConnectionInstruments(meter: Meter): ConnectionInstruments
       description: 'Connections opened and made ready for their first use (after TCP, TLS and any protocol handshake).',
       unit: '{connection}',
     }),
-    reused: meter.createCounter(semconv.METRIC_CONNECTION_REUSED, {
+    reused: new SeriesCounter(meter, semconv.METRIC_CONNECTION_REUSED, {
       description: 'Uses (requests, checkouts, commands) served by a connection that had already served an earlier use.',
       unit: '{use}',
     }),
