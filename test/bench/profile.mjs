@@ -50,6 +50,7 @@ export function ownerOf(url, functionName) {
 }
 
 const isConnmetrics = (owner) => owner.startsWith('connmetrics');
+const isTransparent = (owner) => owner.startsWith('@opentelemetry/') || owner === 'native' || owner === 'node';
 
 function frameName(frame) {
   const file = frame.url.replace(/^.*\/(packages|node_modules)\//, '$1/').replace(/^file:\/\//, '');
@@ -99,10 +100,14 @@ function analyse(path, heap) {
     if (isConnmetrics(owner)) {
       connmetricsSelf.set(frameName(node.frame), (connmetricsSelf.get(frameName(node.frame)) ?? 0) + node.weight);
     }
-    // Is any ancestor (or the frame itself) connmetrics code?
+    // Whose cost is it? The nearest frame (itself or an ancestor) that belongs to
+    // connmetrics or to a library or the application decides; the OTel SDK and
+    // API, Node's internals and native frames are transparent (they count for
+    // whoever called them). So a library function that connmetrics wraps stays
+    // the library's, and the SDK work connmetrics asks for is connmetrics'.
     let cursor = node;
-    while (cursor && !isConnmetrics(ownerOf(cursor.frame.url, cursor.frame.functionName))) cursor = nodes.get(cursor.parent);
-    if (cursor) {
+    while (cursor && isTransparent(ownerOf(cursor.frame.url, cursor.frame.functionName))) cursor = nodes.get(cursor.parent);
+    if (cursor && isConnmetrics(ownerOf(cursor.frame.url, cursor.frame.functionName))) {
       inclusiveConnmetrics += node.weight;
       if (!isConnmetrics(owner)) {
         const key = `${owner}: ${frameName(node.frame)}`;

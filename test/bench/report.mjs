@@ -9,10 +9,13 @@ const oneDecimal = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, ma
 const signed = (value, format) => (value >= 0 ? '+' : '−') + format(Math.abs(value));
 const micros = (ms) => `${number.format(ms * 1000)} µs`;
 
+/** Overhead with its spread: the range of the per-process-generation medians, or the interquartile range of one generation's rounds. */
 function overhead(entry) {
   if (entry.overheadPct === undefined) return '—';
-  const range = `${oneDecimal.format(entry.overheadPctQ1)}…${oneDecimal.format(entry.overheadPctQ3)}`;
-  return `${signed(entry.overheadPct, (v) => oneDecimal.format(v))} % (${range})`;
+  const byGeneration = entry.overheadPctByGeneration ?? [];
+  const [low, high] =
+    byGeneration.length > 1 ? [Math.min(...byGeneration), Math.max(...byGeneration)] : [entry.overheadPctQ1, entry.overheadPctQ3];
+  return `${signed(entry.overheadPct, (v) => oneDecimal.format(v))} % (${oneDecimal.format(low)}…${oneDecimal.format(high)})`;
 }
 
 /** Uses the connmetrics counters saw, as a share of the operations run (100 % when every use was counted). */
@@ -52,15 +55,17 @@ export function markdownReport(run) {
     `# connmetrics benchmark${config.quick ? ' (quick: too short to read anything into the numbers)' : ''}`,
     '',
     `${run.startedAt}, ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}. ` +
-      `${config.rounds} rounds of ${config.roundMs} ms per scenario and mode, modes interleaved (order rotated each round), ` +
+      `${config.rounds} rounds of ${config.roundMs} ms per scenario and mode in ${config.generations} generation${config.generations > 1 ? 's' : ''} of worker processes, ` +
+      `modes interleaved (order rotated each round), ` +
       `${config.warmupMs} ms warm-up, ${config.concurrency} concurrent callers, ` +
       `${config.pinned ? 'workers and HTTP server pinned to CPU 0' : 'no CPU pinning'}. ` +
       `Load average at start: ${machine.loadAverage.join(', ')}.`,
     '',
     markdownTable(run),
     '',
-    'ops/s, p50, p99, CPU/op and heap/op: median over rounds. Overhead: median over rounds of (1 − ops/s ÷ ops/s of `off` in the same round), ' +
-      'with the interquartile range in brackets; Δ: the same pairing for CPU time and heap allocated per operation. ' +
+    'ops/s, p50, p99, CPU/op and heap/op: median over rounds. Overhead: median over rounds of (1 − ops/s ÷ ops/s of `off` in the same round); ' +
+      'in brackets the lowest and highest median of the process generations (with one generation, the interquartile range of its rounds). ' +
+      'Δ: the same pairing for CPU time and heap allocated per operation. ' +
       'CPU/op is the worker process\'s user + system time (all threads) per operation; heap/op the bytes allocated on the V8 heap per operation. ' +
       'uses counted: (connmetrics.connection.created + reused) ÷ operations, warm-up included.',
     '',

@@ -1,7 +1,10 @@
 // Summaries of the rounds of one scenario. Overheads are paired: each mode's
 // round is compared with the `off` round of the same round number (they ran
 // within a second of each other), and the median of those ratios is reported,
-// so that drift of the machine across the run cancels.
+// so that drift of the machine across the run cancels. Rounds come from
+// several generations of worker processes; the spread of the per-generation
+// medians shows how much a process's own luck (JIT decisions, memory layout)
+// moves the result, which the spread of rounds within one process hides.
 
 export function quantile(values, fraction) {
   const sorted = values.filter((value) => Number.isFinite(value)).sort((a, b) => a - b);
@@ -47,8 +50,13 @@ export function summarise(rounds, baselineMode = 'off') {
       const cpuDeltas = paired.map(({ result, off }) => result.cpuUsPerOp - off.cpuUsPerOp);
       const userCpuDeltas = paired.map(({ result, off }) => result.userCpuUsPerOp - off.userCpuUsPerOp);
       const heapDeltas = paired.map(({ result, off }) => result.heapBytesPerOp - off.heapBytesPerOp);
+      const generations = [...new Set(paired.map(({ result }) => result.generation ?? 0))];
+      const byGeneration = generations.map((generation) =>
+        median(overheads.filter((_, index) => (paired[index].result.generation ?? 0) === generation)),
+      );
       Object.assign(entry, {
         overheadPct: median(overheads),
+        overheadPctByGeneration: byGeneration,
         overheadPctQ1: quantile(overheads, 0.25),
         overheadPctQ3: quantile(overheads, 0.75),
         cpuUsPerOpDelta: median(cpuDeltas),
