@@ -7,20 +7,13 @@
  */
 import { postgresAddress, redisAddress, requireReachable } from '@connmetrics/test-harness';
 import { PROTOCOLS, SCOPES, runScenario, type Collection, type Protocol } from './support/fixtures';
-import { CREATED, FAILED, GAUGES, REUSED } from './support/names';
+import { GAUGES } from './support/names';
+import { EXPECTED, countsOf } from './support/workload-counts';
 
 interface WorkloadValues {
   outcomes: Record<Protocol, unknown[]>;
 }
 
-/** The expected connection counts of each workload (fixtures/workloads.cjs). */
-const EXPECTED: Record<Protocol, { created: number; reused: number; failed: number }> = {
-  http: { created: 3, reused: 5, failed: 1 },
-  undici: { created: 2, reused: 4, failed: 1 },
-  pg: { created: 3, reused: 5, failed: 1 },
-  ioredis: { created: 1, reused: 4, failed: 1 },
-  grpc: { created: 1, reused: 4, failed: 1 },
-};
 
 /** Open connections by protocol package, as `{ busy, idle }`, from one collection. */
 function gauges(collection: Collection): Record<Protocol, { busy: number; idle: number }> {
@@ -57,13 +50,7 @@ test('working instruments: the workload of every protocol counts exactly, and th
   const { values, collections, diag } = await runScenario<WorkloadValues>('faults.cjs', 'workload', { mode: 'working' });
   expect(values.outcomes).toEqual(uninstrumented.outcomes);
   const last = collections[collections.length - 1]!;
-  const counts = Object.fromEntries(
-    PROTOCOLS.map((protocol) => {
-      const snapshot = last.of(protocol);
-      return [protocol, { created: snapshot.sum(CREATED), reused: snapshot.sum(REUSED), failed: snapshot.sum(FAILED) }];
-    }),
-  );
-  expect(counts).toEqual(EXPECTED);
+  expect(countsOf(last, PROTOCOLS)).toEqual(EXPECTED);
   expect(errorLines(diag)).toEqual([]);
   expect(last.errors).toEqual([]);
 });

@@ -10,8 +10,11 @@ import { warnOnce } from './warnings';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 /** The OTLP exporter of a protocol, loaded only when used (the gRPC one pulls in @grpc/grpc-js). */
-function otlpExporter({ protocol, urlOverride }: OtlpSettings): PushMetricExporter {
-  const config = urlOverride === undefined ? {} : { url: urlOverride };
+function otlpExporter({ protocol, urlOverride }: OtlpSettings, timeoutMillis: number): PushMetricExporter {
+  // The exporter must give up (retries included) within the reader's export timeout: otherwise
+  // its retry timers outlive the export, hold the event loop, and a finished application whose
+  // collector is down never exits.
+  const config = urlOverride === undefined ? { timeoutMillis } : { url: urlOverride, timeoutMillis };
   switch (protocol) {
     case 'grpc': {
       const { OTLPMetricExporter } = require('@opentelemetry/exporter-metrics-otlp-grpc') as typeof import('@opentelemetry/exporter-metrics-otlp-grpc');
@@ -44,6 +47,16 @@ function prometheusReader(settings: Settings): MetricReader {
 }
 /* eslint-enable @typescript-eslint/no-require-imports */
 
+/** The OTLP exporter's own timeout (its variables, default 10 s), capped by the reader's export timeout. */
+function otlpTimeoutMillis(settings: Settings, env: NodeJS.ProcessEnv = process.env): number {
+  const positive = (value: string | undefined) => {
+    const parsed = Number(value);
+    return value !== undefined && Number.isInteger(parsed) && parsed > 0 ? parsed : undefined;
+  };
+  const own = positive(env.OTEL_EXPORTER_OTLP_METRICS_TIMEOUT) ?? positive(env.OTEL_EXPORTER_OTLP_TIMEOUT) ?? 10_000;
+  return Math.min(own, settings.exportTimeoutMillis);
+}
+
 function periodic(settings: Settings, exporter: PushMetricExporter): MetricReader {
   return new PeriodicExportingMetricReader({
     exporter,
@@ -55,7 +68,7 @@ function periodic(settings: Settings, exporter: PushMetricExporter): MetricReade
 function createReader(name: MetricsExporterName, settings: Settings): MetricReader {
   switch (name) {
     case 'otlp':
-      return periodic(settings, otlpExporter(settings.otlp));
+      return periodic(settings, otlpExporter(settings.otlp, otlpTimeoutMillis(settings)));
     case 'console':
       return periodic(settings, new ConsoleMetricExporter());
     case 'prometheus':

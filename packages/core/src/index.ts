@@ -36,3 +36,4 @@ export { HookRunner } from './guard';
 export { HttpClientInstrumentationBase } from './http-base';
 export { MethodWrap, MethodWraps, type WrapperFactory } from './method-wrap';
 export { SeriesCounter, type CounterSeries } from './series-counter';
+export { markConnectionOwner, connectionOwner } from './connection-owners';

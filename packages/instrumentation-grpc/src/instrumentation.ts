@@ -13,6 +13,7 @@ import {
   type ChannelHandlers,
   type ConnectionInstruments,
   type ConnectionState,
+  connectionOwner,
 } from '@connmetrics/core';
 import { GRPC_DEFAULT_PORT, grpcTargetAuthority, parseAuthority, type ServerEndpoint } from './authority';
 import { Http2Channel, type StreamErrorMessage, type StreamMessage } from './channels';
@@ -151,10 +152,17 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
   // --- HTTP/2 channels: sessions and streams ---------------------------------
 
   /** `request()` was called; catches sessions that are still connecting. */
+  /** A session over a socket another instrumentation counts (undici's HTTP/2). */
+  private ownedElsewhere(session: Http2Session): boolean {
+    const socket = sessionSocket(session);
+    const owner = socket && connectionOwner(socket);
+    return owner !== undefined && owner !== PACKAGE_NAME;
+  }
+
   private onStreamCreated({ stream, headers }: StreamMessage): void {
     if (isPushed(stream)) return;
     const session = stream.session;
-    if (!session?.connecting) return;
+    if (!session?.connecting || this.ownedElsewhere(session)) return;
     this.pendingStreams.set(stream, session);
     if (this.pending.has(session) || this.tracker.get(session)) return;
     const target = this.targetOf(session, headers);
@@ -167,7 +175,7 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
   private onStreamStart({ stream, headers }: StreamMessage): void {
     if (isPushed(stream)) return;
     const session = stream.session;
-    if (!session) return;
+    if (!session || this.ownedElsewhere(session)) return;
     if (!this.tracker.get(session)) {
       // Node runs a connecting session's queued requests from its own 'connect'
       // listener, which may come before ours: the session is ready now.

@@ -6,6 +6,7 @@ import {
   ConnectionTracker,
   HttpClientInstrumentationBase,
   defaultPortOf,
+  markConnectionOwner,
   errorType,
   serverAddress,
   serverPort,
@@ -109,6 +110,7 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
       { [ATTR_NETWORK_PROTOCOL_VERSION]: version },
       connection.remoteAddress,
     );
+    markConnectionOwner(socket, PACKAGE_NAME); // undici's HTTP/2 sessions are not node:http2 clients' to count
     this.claimSocket(socket, this.serverAttributes(connectParams));
     const state = this.tracker.created(socket, attributes);
     state.extra ??= this.watchClose(connection);

@@ -3,6 +3,7 @@
  * they print back into metric collections to assert on.
  */
 import { join } from 'node:path';
+import type { Attributes } from '@opentelemetry/api';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
 import { MetricsSnapshot, runFixture, type FixtureOptions } from '@connmetrics/test-harness';
 
@@ -47,9 +48,9 @@ export class Collection {
     return [...this.byScope.keys()];
   }
 
-  sum(name: string, filter?: Record<string, unknown>): number {
+  sum(name: string, filter?: Attributes): number {
     let total = 0;
-    for (const snapshot of this.byScope.values()) if (snapshot.metric(name)) total += snapshot.sum(name, filter as never);
+    for (const snapshot of this.byScope.values()) if (snapshot.metric(name)) total += snapshot.sum(name, filter);
     return total;
   }
 
