@@ -3,7 +3,7 @@
  * may run with ssl = off) and password authentication (it trusts everyone).
  */
 import { CONNECT, CREATED, DNS, ERROR_TYPE, FAILED, REUSED, TLS, pool, runPgFixture } from './support/fixtures';
-import { startPostgresServer, type PostgresServer } from './support/postgres-server';
+import { startPostgresServer, type PostgresServer } from '@connmetrics/test-harness';
 
 interface SeenError {
   name: string;

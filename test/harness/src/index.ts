@@ -12,3 +12,4 @@ export { startProcess, type RunningProcess, type ProcessOptions, type ProcessExi
 export { faultyMeterProvider, type InstrumentFault } from './faulty-meter-provider';
 export * from './metric-names';
 export { instrumented, nextTick, type Instrumented, type DrivableInstrumentation } from './instrumented';
+export { startPostgresServer, type PostgresServer, type PostgresServerOptions } from './postgres-server';

@@ -1,16 +1,7 @@
 /** Metric and attribute names the suite asserts on. */
-export const CREATED = 'connmetrics.connection.created';
-export const REUSED = 'connmetrics.connection.reused';
-export const FAILED = 'connmetrics.connection.failed';
-export const CLOSED = 'connmetrics.connection.closed';
-export const CONNECT = 'connmetrics.connection.connect.duration';
-export const TLS = 'connmetrics.tls.handshake.duration';
-export const DNS = 'dns.lookup.duration';
-export const OPEN = 'http.client.open_connections';
-export const LIFETIME = 'http.client.connection.duration';
-export const QUEUE = 'http.client.request.time_in_queue';
-export const DB_COUNT = 'db.client.connection.count';
-export const DB_PENDING = 'db.client.connection.pending_requests';
+import { DB_COUNT, OPEN } from '@connmetrics/test-harness';
+
+export { CREATED, REUSED, FAILED, CLOSED, CONNECT, TLS, DNS, OPEN, LIFETIME, QUEUE, DB_COUNT, DB_PENDING } from '@connmetrics/test-harness';
 
 export const ERROR_TYPE = 'error.type';
 export const POOL_NAME = 'db.client.connection.pool.name';

@@ -1,16 +1,18 @@
 /*
  * A PostgreSQL server of the test's own, on a spare loopback port, for what
  * the shared server cannot show: TLS (a fresh Debian cluster runs with
- * ssl = off) and password authentication (the shared server trusts every
- * local connection). Run as the `postgres` OS user with initdb and pg_ctl;
- * `stop()` removes it and its data directory.
+ * ssl = off), password authentication (the shared server trusts every local
+ * connection) and restarts (the shared server is never restarted). Run as the
+ * `postgres` OS user with initdb and pg_ctl; `stop()` removes it and its data
+ * directory.
  */
 import { execFile } from 'node:child_process';
 import { chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { certs, freePort } from '@connmetrics/test-harness';
+import { certs } from './certs';
+import { freePort } from './ports';
 
 const run = promisify(execFile);
 
@@ -20,7 +22,11 @@ export interface PostgresServer {
   /** A role that must authenticate with SCRAM-SHA-256 and PASSWORD. */
   readonly user: string;
   readonly password: string;
+  /** The superuser, trusted from 127.0.0.1 (no password). */
+  readonly superuser: string;
   readonly database: string;
+  /** `pg_ctl restart -m fast`: every backend is terminated, the server stops and starts again. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -97,10 +103,12 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
   }
   writeFileSync(join(data, 'postgresql.auto.conf'), settings.join('\n') + '\n');
   for (const file of ['pg_hba.conf', 'postgresql.auto.conf']) chownSync(join(data, file), uid, gid);
-  await asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-l', join(root, 'server.log'), '-w', '-t', '30', 'start']);
+  const ctl = (...args: string[]) =>
+    asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-l', join(root, 'server.log'), '-w', '-t', '30', ...args]);
+  await ctl('start');
   const stop = async () => {
     try {
-      await asPostgres(join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      await ctl('-m', 'immediate', 'stop');
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
@@ -114,5 +122,16 @@ export async function startPostgresServer(options: PostgresServerOptions = {}): 
     await stop();
     throw error;
   }
-  return { host: '127.0.0.1', port, user: ROLE, password: PASSWORD, database: 'postgres', stop };
+  return {
+    host: '127.0.0.1',
+    port,
+    user: ROLE,
+    password: PASSWORD,
+    superuser: OS_USER,
+    database: 'postgres',
+    restart: async () => {
+      await ctl('-m', 'fast', 'restart');
+    },
+    stop,
+  };
 }
