@@ -82,18 +82,34 @@ export class ConnectionTracker {
   }
 
   /**
-   * Records one use. The first use of a created connection is its own and is
-   * not counted as reused; every later one is. A connection first seen here
-   * (opened before instrumentation began) is adopted, and all its uses count
-   * as reused: none of them paid for setting it up.
+   * Records one use of a connection the tracker knows. The first use of a
+   * created connection is its own and is not counted as reused; every later
+   * one is. Returns undefined, recording nothing, for a connection it does
+   * not know: pass that one to `adopt()`. (No callback here: the hot path
+   * allocates nothing.)
    */
-  used(connection: object, attributesIfUnknown: () => Attributes): ConnectionState {
+  used(connection: object): ConnectionState | undefined {
+    const state = this.states.get(connection);
+    if (!state) return undefined;
+    return this.countUse(state);
+  }
+
+  /**
+   * Records one use of a connection first seen at a use (opened before
+   * instrumentation began): it is adopted with `attributes`, and all its uses
+   * count as reused, since none of them paid for setting it up.
+   */
+  adopt(connection: object, attributes: Attributes): ConnectionState {
     let state = this.states.get(connection);
     if (!state) {
-      state = { attributes: attributesIfUnknown(), uses: 0, inFlight: 0, readyAt: performance.now(), observedFromStart: false, reuse: undefined };
+      state = { attributes, uses: 0, inFlight: 0, readyAt: performance.now(), observedFromStart: false, reuse: undefined };
       this.states.set(connection, state);
       this.openStates.add(state);
     }
+    return this.countUse(state);
+  }
+
+  private countUse(state: ConnectionState): ConnectionState {
     if (state.uses > 0 || !state.observedFromStart) this.reused(state);
     state.uses += 1;
     state.inFlight += 1;

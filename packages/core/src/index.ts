@@ -37,3 +37,4 @@ export { HttpClientInstrumentationBase } from './http-base';
 export { MethodWrap, MethodWraps, type WrapperFactory } from './method-wrap';
 export { SeriesCounter, type CounterSeries } from './series-counter';
 export { markConnectionOwner, connectionOwner } from './connection-owners';
+export { tlsOutcomeOf, tlsHandshakeAttributes, type TlsOutcome } from './tls-handshake';

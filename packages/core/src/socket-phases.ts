@@ -21,9 +21,10 @@ import { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { diag, type Attributes } from '@opentelemetry/api';
 import { HookRunner } from './guard';
-import { errorType, tlsProtocolVersion } from './attributes';
+import { errorType } from './attributes';
+import { tlsHandshakeAttributes, tlsOutcomeOf, type TlsOutcome } from './tls-handshake';
 import type { ConnectionInstruments } from './instruments';
-import { ATTR_DNS_QUESTION_NAME, ATTR_ERROR_TYPE, ATTR_TLS_PROTOCOL_VERSION, ATTR_TLS_RESUMED } from './semconv';
+import { ATTR_DNS_QUESTION_NAME, ATTR_ERROR_TYPE } from './semconv';
 
 const NET_CLIENT_SOCKET = 'net.client.socket';
 
@@ -52,8 +53,8 @@ class SocketTimeline {
   tlsStartedAt?: number;
   secureAt?: number;
   tlsError?: string;
-  tlsVersion?: string;
-  tlsResumed = false;
+  /** What the finished handshake told (`secureConnect`). */
+  tlsOutcome?: TlsOutcome;
   target?: PhaseTarget;
   private emitted = 0;
 
@@ -86,11 +87,9 @@ class SocketTimeline {
     }
     if (this.tlsStartedAt !== undefined && (this.secureAt !== undefined || this.tlsError) && !(this.emitted & TLS)) {
       this.emitted |= TLS;
-      const tlsAttributes: Attributes = { ...attributes, [ATTR_TLS_RESUMED]: this.tlsResumed };
-      if (this.tlsVersion) tlsAttributes[ATTR_TLS_PROTOCOL_VERSION] = this.tlsVersion;
-      if (this.tlsError) tlsAttributes[ATTR_ERROR_TYPE] = this.tlsError;
+      const outcome: TlsOutcome = this.tlsError ? { resumed: false, error: this.tlsError } : (this.tlsOutcome ?? { resumed: false });
       const end = this.secureAt ?? performance.now();
-      instruments.tlsHandshakeDuration.record(seconds(end - this.tlsStartedAt), tlsAttributes);
+      instruments.tlsHandshakeDuration.record(seconds(end - this.tlsStartedAt), tlsHandshakeAttributes(attributes, outcome));
     }
   }
 }
@@ -132,9 +131,7 @@ function follow(socket: Socket, timeline: SocketTimeline, events: { connect: boo
   const onSecureConnect = () =>
     hooks.run('secureConnect', () => {
       timeline.secureAt = performance.now();
-      const tlsSocket = socket as TLSSocket;
-      timeline.tlsVersion = tlsProtocolVersion(tlsSocket.getProtocol?.());
-      timeline.tlsResumed = tlsSocket.isSessionReused?.() === true;
+      timeline.tlsOutcome = tlsOutcomeOf(socket as TLSSocket);
       finish();
       timeline.flush();
     });

@@ -15,7 +15,7 @@ describe('ConnectionTracker', () => {
     tracker.created(connection, { 'server.address': 'a' });
     tracker.created(connection, { 'server.address': 'a' }); // idempotent
     for (let i = 0; i < 5; i += 1) {
-      tracker.used(connection, () => ({}));
+      tracker.used(connection);
       tracker.released(connection);
     }
     const snapshot = await metrics.collect();
@@ -25,8 +25,9 @@ describe('ConnectionTracker', () => {
 
   test('a connection opened before tracking began is adopted: all its uses are reused', async () => {
     const connection = {};
-    tracker.used(connection, () => ({ 'server.address': 'old' }));
-    tracker.used(connection, () => ({ 'server.address': 'never asked' }));
+    expect(tracker.used(connection)).toBeUndefined(); // unknown: nothing recorded
+    tracker.used(connection) ?? tracker.adopt(connection, { 'server.address': 'old' });
+    tracker.used(connection) ?? tracker.adopt(connection, { 'server.address': 'never asked' });
     const snapshot = await metrics.collect();
     expect(snapshot.sum('connmetrics.connection.created')).toBe(0);
     expect(snapshot.sum('connmetrics.connection.reused', { 'server.address': 'old' })).toBe(2);
@@ -38,7 +39,7 @@ describe('ConnectionTracker', () => {
     const b = {};
     tracker.created(a, {});
     tracker.created(b, {});
-    tracker.used(a, () => ({}));
+    tracker.used(a);
     tracker.released(a);
     tracker.released(a); // never below zero
     expect(tracker.get(a)?.inFlight).toBe(0);

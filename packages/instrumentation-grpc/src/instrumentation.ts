@@ -154,6 +154,7 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
   /** `request()` was called; catches sessions that are still connecting. */
   /** A session over a socket another instrumentation counts (undici's HTTP/2). */
   private ownedElsewhere(session: Http2Session): boolean {
+    if (this.tracker.get(session) || this.pending.has(session)) return false; // ours: the per-call fast path
     const socket = sessionSocket(session);
     const owner = socket && connectionOwner(socket);
     return owner !== undefined && owner !== PACKAGE_NAME;
@@ -184,12 +185,12 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
       // setup this use paid for (grpc-js sends no request before it is ready).
       else if (stream.id === 1) this.sessionReady(session, this.targetOf(session, headers));
       // Otherwise the session was open before this instrumentation saw it:
-      // used() adopts it, and counts the use as reused.
+      // adopt() tracks it, and counts the use as reused.
     }
-    this.tracker.used(session, () => {
+    if (!this.tracker.used(session)) {
       this.watch(session); // adopted: its close still ends it
-      return this.attributesOf(this.targetOf(session, headers), session);
-    });
+      this.tracker.adopt(session, this.attributesOf(this.targetOf(session, headers), session));
+    }
     this.inFlight.set(stream, session);
   }
 

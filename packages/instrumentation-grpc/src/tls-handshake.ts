@@ -8,12 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Attributes, Histogram } from '@opentelemetry/api';
-import { ATTR_ERROR_TYPE, ATTR_TLS_PROTOCOL_VERSION, ATTR_TLS_RESUMED, errorType, tlsProtocolVersion } from '@connmetrics/core';
-
-interface TlsSocketLike {
-  getProtocol?(): string | null;
-  isSessionReused?(): boolean;
-}
+import { errorType, tlsHandshakeAttributes, tlsOutcomeOf } from '@connmetrics/core';
 
 /** What grpc-js's secure connector resolves with. */
 interface SecureConnectResult {
@@ -33,20 +28,12 @@ export class TlsHandshakeTimer {
   succeeded(result: unknown): void {
     const { socket, secure } = (result ?? {}) as SecureConnectResult;
     if (secure !== true || typeof socket !== 'object' || socket === null) return;
-    const tlsSocket = socket as TlsSocketLike;
-    const attributes: Attributes = { ...this.attributes, [ATTR_TLS_RESUMED]: tlsSocket.isSessionReused?.() === true };
-    const version = tlsProtocolVersion(tlsSocket.getProtocol?.());
-    if (version) attributes[ATTR_TLS_PROTOCOL_VERSION] = version;
-    this.histogram().record(this.elapsed(), attributes);
+    this.histogram().record(this.elapsed(), tlsHandshakeAttributes(this.attributes, tlsOutcomeOf(socket)));
   }
 
   /** The connector rejected: the handshake failed (a certificate error, a reset). */
   failed(error: unknown): void {
-    this.histogram().record(this.elapsed(), {
-      ...this.attributes,
-      [ATTR_TLS_RESUMED]: false,
-      [ATTR_ERROR_TYPE]: errorType(error),
-    });
+    this.histogram().record(this.elapsed(), tlsHandshakeAttributes(this.attributes, { resumed: false, error: errorType(error) }));
   }
 
   private elapsed(): number {

@@ -32,8 +32,6 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 /** node:http speaks HTTP/1.1 only (HTTP/2 is node:http2, not an Agent). */
 const HTTP_1_1: Attributes = Object.freeze({ [ATTR_NETWORK_PROTOCOL_VERSION]: '1.1' });
-/** For `ConnectionTracker.used()` on connections it already knows: never called. */
-const KNOWN: () => Attributes = () => ({});
 const EMPTY: ReadonlySet<never> = new Set();
 /** Marks a queued request whose wait was recorded when it got its connection. */
 const WAIT_RECORDED = -1;
@@ -270,7 +268,7 @@ export class HttpConnectionInstrumentation extends HttpClientInstrumentationBase
     }
     // The first use of a created connection had its wait recorded when the connection became ready.
     waitRecorded ||= state.uses === 0 && state.observedFromStart;
-    books.tracker.used(socket, KNOWN);
+    books.tracker.used(socket);
     if (!waitRecorded) this.recordWait(waitStartedAt, state.attributes);
   }
 
@@ -320,9 +318,7 @@ export class HttpConnectionInstrumentation extends HttpClientInstrumentationBase
   private adopt(books: Books, request: ClientRequestLike, socket: SocketLike): ConnectionState | undefined {
     if (socket.destroyed === true) return undefined;
     const { address, port } = serverOf(request, socket);
-    const state = books.tracker.used(socket, () =>
-      this.connectionAttributes(address, port, HTTP_1_1, socket.remoteAddress),
-    );
+    const state = books.tracker.adopt(socket, this.connectionAttributes(address, port, HTTP_1_1, socket.remoteAddress));
     this.watchClose(books, socket);
     return state;
   }
@@ -355,7 +351,7 @@ export class HttpConnectionInstrumentation extends HttpClientInstrumentationBase
     const attributes = this.connectionAttributes(opening.address, opening.port, HTTP_1_1, socket.remoteAddress);
     books.tracker.created(socket, attributes);
     this._httpInstruments.timeInQueue.record(seconds(opening.waitStartedAt, performance.now()), attributes);
-    if (opening.started) books.tracker.used(socket, KNOWN);
+    if (opening.started) books.tracker.used(socket);
   }
 
   /**

@@ -105,7 +105,7 @@ export class RedisConnectionCounter implements RedisEvents {
       if (attempt && socketOf(attempt) === socket) this.created(attempt, socket);
     }
     if (isHousekeeping(name, firstArgument)) return;
-    this.tracker.used(socket, () => this.adopted(client, socket));
+    this.tracker.used(socket) ?? this.tracker.adopt(socket, this.adopted(client, socket));
     this.uses.set(command, socket);
   }
 

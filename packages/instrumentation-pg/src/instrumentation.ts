@@ -192,7 +192,7 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
     if (client._connecting || client._connected || this.attempts.has(client) || this.tracker.get(client)) return;
     const pool = this._creatingPool;
     const target = clientTarget(client);
-    pool?.identify(target);
+    pool?.identify(() => target);
     const attempt = new ConnectAttempt(client, connection, pool?.connectionTimeoutMillis ?? 0, this.attemptObserver, this._diag);
     this.attempts.set(client, { attempt, attributes: this.pgAttributes(target, pool), pool });
     attempt.start();
@@ -279,7 +279,7 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
   }
 
   private bareUse(client: PgClient, attributes: Attributes): void {
-    const state = this.tracker.used(client, () => attributes);
+    const state = this.tracker.used(client) ?? this.tracker.adopt(client, attributes);
     if (!state.extra) this.follow(client, state, undefined);
     this.tracker.released(client);
   }
@@ -300,13 +300,14 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
       return;
     }
     if (!isClient(client)) return;
-    const target = clientTarget(client);
-    pool.identify(target);
+    // The client's server target is read only while the pool or the client is new to us: not per checkout.
+    pool.identify(() => clientTarget(client));
     this._dbInstruments.waitTime.record(seconds(checkout.startedAt), pool.attributes.pool);
     this.checkedOut.set(client, { pool, at: performance.now() });
     // Created and reused need the client's connection attempt, which only pg's JavaScript client shows.
     if (!hasConnection(client)) return;
-    const state = this.tracker.used(client, () => this.withPeer(this.pgAttributes(target, pool), client));
+    const state =
+      this.tracker.used(client) ?? this.tracker.adopt(client, this.withPeer(this.pgAttributes(clientTarget(client), pool), client));
     const record = recordOf(state) ?? this.follow(client, state, pool);
     record.pool ??= pool;
   }

@@ -44,9 +44,10 @@ export class PoolState {
   }
 
   /** Names the pool after the first of its clients, whose target pg resolved, unless already named. */
-  identify(target: ServerTarget): void {
+  /** Names the pool from the server of its first client seen (`target` is read only then). */
+  identify(target: () => ServerTarget): void {
     const pool = this.pool;
-    if (!this.named && pool) this.named = attributesFor(this.namer(pool, target));
+    if (!this.named && pool) this.named = attributesFor(this.namer(pool, target()));
   }
 
   /** The pool's attributes; a pool none of whose clients was seen is named from its options. */

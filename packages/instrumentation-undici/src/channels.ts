@@ -19,6 +19,8 @@ export interface ConnectParams {
 
 export interface ConnectMessage {
   connectParams: ConnectParams;
+  /** The Client's connector: the same object in beforeConnect, connected and connectError. */
+  connector?: object;
   socket?: object;
   error?: unknown;
 }

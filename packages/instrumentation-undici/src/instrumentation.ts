@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Attributes } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
+  ATTR_NETWORK_PEER_ADDRESS,
   ATTR_NETWORK_PROTOCOL_VERSION,
   ConnectionTracker,
   HttpClientInstrumentationBase,
@@ -24,6 +25,15 @@ interface SocketLike {
   removeListener(event: 'close', listener: () => void): unknown;
 }
 
+interface Attempt {
+  readonly params: ConnectParams;
+  readonly attributes: Attributes;
+}
+
+function sameServer(a: ConnectParams, b: ConnectParams): boolean {
+  return a.hostname === b.hostname && a.host === b.host && a.port === b.port && a.protocol === b.protocol;
+}
+
 /** What disable() needs to detach from an open connection. */
 interface CloseWatch {
   readonly socket: SocketLike;
@@ -41,6 +51,8 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
   declare private _tracker: ConnectionTracker | undefined;
   /** Request → when it was created, then → the socket that serves it. */
   declare private _requests: WeakMap<object, number | object> | undefined;
+  /** Connector → its attempt in progress (see attemptAttributes). */
+  declare private _attempts: WeakMap<object, Attempt> | undefined;
 
   constructor(config: UndiciConnectionInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -48,6 +60,10 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
 
   private get tracker(): ConnectionTracker {
     return (this._tracker ??= new ConnectionTracker(() => this._connectionInstruments, () => this._diag));
+  }
+
+  private get attempts(): WeakMap<object, Attempt> {
+    return (this._attempts ??= new WeakMap());
   }
 
   private get requests(): WeakMap<object, number | object> {
@@ -65,6 +81,7 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
     }
     this._tracker?.clear();
     this._requests = undefined;
+    this._attempts = undefined;
   }
 
   /** Records the connection's lifetime when its socket closes; detached again by disable(). */
@@ -95,23 +112,39 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
     );
   }
 
-  private onBeforeConnect({ connectParams }: ConnectMessage): void {
-    // The connector creates its socket synchronously after this message; claim
-    // it now so that a failed attempt still records its DNS, TCP and TLS phases.
-    this.claimNextSocket(this.serverAttributes(connectParams));
+  /**
+   * The server attributes of an attempt, computed once (the user's hook
+   * included) at `beforeConnect` and found again at its `connected` or
+   * `connectError` through the connector, which undici passes in all three.
+   * A Client connects once at a time; a connector shared by several origins
+   * (a custom `connect` function) is told apart by the checked parameters.
+   */
+  private attemptAttributes({ connectParams, connector }: ConnectMessage): Attributes {
+    const attempt = connector ? this.attempts.get(connector) : undefined;
+    if (attempt && sameServer(attempt.params, connectParams)) return attempt.attributes;
+    return this.serverAttributes(connectParams);
   }
 
-  private onConnected({ connectParams, socket }: ConnectMessage): void {
+  private onBeforeConnect(message: ConnectMessage): void {
+    const attributes = this.serverAttributes(message.connectParams);
+    if (message.connector) this.attempts.set(message.connector, { params: message.connectParams, attributes });
+    // The connector creates its socket synchronously after this message; claim
+    // it now so that a failed attempt still records its DNS, TCP and TLS phases.
+    this.claimNextSocket(attributes);
+  }
+
+  private onConnected(message: ConnectMessage): void {
+    const { socket } = message;
     if (!socket) return;
     const connection = socket as SocketLike;
-    const version = connection.alpnProtocol === 'h2' ? '2' : '1.1';
-    const attributes = this.serverAttributes(
-      connectParams,
-      { [ATTR_NETWORK_PROTOCOL_VERSION]: version },
-      connection.remoteAddress,
-    );
+    const server = this.attemptAttributes(message);
+    const attributes: Attributes = {
+      ...server,
+      [ATTR_NETWORK_PROTOCOL_VERSION]: connection.alpnProtocol === 'h2' ? '2' : '1.1',
+    };
+    if (this._config.recordPeerAddress && connection.remoteAddress) attributes[ATTR_NETWORK_PEER_ADDRESS] = connection.remoteAddress;
     markConnectionOwner(socket, PACKAGE_NAME); // undici's HTTP/2 sessions are not node:http2 clients' to count
-    this.claimSocket(socket, this.serverAttributes(connectParams));
+    this.claimSocket(socket, server);
     const state = this.tracker.created(socket, attributes);
     state.extra ??= this.watchClose(connection);
   }
@@ -123,8 +156,8 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
     this._httpInstruments.connectionDuration.record((performance.now() - state.readyAt) / 1000, state.attributes);
   }
 
-  private onConnectError({ connectParams, error }: ConnectMessage): void {
-    this._connectionInstruments.failed.add(1, this.serverAttributes(connectParams, { [ATTR_ERROR_TYPE]: errorType(error) }));
+  private onConnectError(message: ConnectMessage): void {
+    this._connectionInstruments.failed.add(1, { ...this.attemptAttributes(message), [ATTR_ERROR_TYPE]: errorType(message.error) });
   }
 
   private onRequestCreate({ request }: RequestMessage): void {
@@ -133,7 +166,8 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
 
   private onSendHeaders({ request, socket }: RequestMessage): void {
     if (!socket) return;
-    const state = this.tracker.used(socket, () => this.adoptedAttributes(request, socket as SocketLike));
+    const state =
+      this.tracker.used(socket) ?? this.tracker.adopt(socket, this.adoptedAttributes(request, socket as SocketLike));
     state.extra ??= this.watchClose(socket as SocketLike);
     const createdAt = this.requests.get(request);
     this.requests.set(request, socket);
