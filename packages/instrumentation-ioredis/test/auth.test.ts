@@ -1,5 +1,5 @@
 import { COUNT, CREATED, ERROR_TYPE, FAILED, IOREDIS_COPIES, POOL, REUSED, poolOf, runScenario } from './scenario';
-import { startRedisServer, type RedisServer } from './redis-servers';
+import { startRedisServer, type RedisServer } from '@connmetrics/test-harness';
 
 const PASSWORD = 's3cret-Pa55word';
 let server: RedisServer;

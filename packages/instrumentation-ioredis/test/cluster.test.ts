@@ -1,5 +1,5 @@
 import { COUNT, CREATED, FAILED, IOREDIS_COPIES, POOL, REUSED, STATE, poolOf, runScenario } from './scenario';
-import { startRedisCluster, type RedisCluster } from './redis-servers';
+import { startRedisCluster, type RedisCluster } from '@connmetrics/test-harness';
 
 const REFRESHER = 'ioredis-cluster(refresher)';
 const KEYS = Array.from({ length: 30 }, (_, index) => `connmetrics:cluster:${index}`);

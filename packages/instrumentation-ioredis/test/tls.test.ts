@@ -1,6 +1,6 @@
 import { certs } from '@connmetrics/test-harness';
 import { CONNECT, COUNT, CREATED, CREATE_TIME, DNS, ERROR_TYPE, FAILED, IOREDIS_COPIES, POOL, REUSED, TLS, runScenario } from './scenario';
-import { startTlsRedisServer, type RedisServer } from './redis-servers';
+import { startTlsRedisServer, type RedisServer } from '@connmetrics/test-harness';
 
 let server: RedisServer;
 

@@ -1,20 +1,34 @@
 /*
- * Redis servers the tests start themselves (password, TLS, cluster) on free
- * loopback ports, each in its own temporary directory, stopped in afterAll.
+ * Redis servers the tests start themselves (password, TLS, Unix socket,
+ * cluster) on free loopback ports, each in its own temporary directory,
+ * stopped in afterAll. Never the machine's shared Redis.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { certs, freePort, requireReachable, waitFor } from '@connmetrics/test-harness';
+import { certs } from './certs';
+import { freePort } from './ports';
+import { requireReachable } from './services';
+import { waitFor } from './wait';
 
 const HOST = '127.0.0.1';
 
 export interface RedisServer {
   readonly host: string;
   readonly port: number;
+  /** Stops the server for good and removes its directory. */
   stop(): Promise<void>;
+}
+
+export interface RestartableRedisServer extends RedisServer {
+  /** Its temporary directory (for a Unix socket, say). */
+  readonly dir: string;
+  /** Stops the process (SIGTERM, then SIGKILL) and waits until it exited; `start()` brings it back. */
+  halt(): Promise<void>;
+  /** Starts it again on the same port and arguments; resolves once it accepts connections. */
+  start(): Promise<void>;
 }
 
 /** `redis-cli` against a server of these tests; returns its output. */
@@ -70,17 +84,31 @@ async function waitUntilListening(started: Started, port: number): Promise<void>
   }
 }
 
-/** A standalone redis-server with extra arguments (e.g. `--requirepass`). */
-export async function startRedisServer(extraArgs: string[] = []): Promise<RedisServer> {
+/**
+ * A standalone redis-server with extra arguments (e.g. `--requirepass`, or
+ * `(dir) => ['--unixsocket', join(dir, 'redis.sock')]`), restartable on the same port.
+ */
+export async function startRedisServer(extraArgs: string[] | ((dir: string) => string[]) = []): Promise<RestartableRedisServer> {
   const dir = mkdtempSync(join(tmpdir(), 'connmetrics-redis-'));
   const port = await freePort(HOST);
-  const started = startProcess(['--port', String(port), ...extraArgs], dir);
-  await waitUntilListening(started, port);
+  const args = ['--port', String(port), ...(typeof extraArgs === 'function' ? extraArgs(dir) : extraArgs)];
+  let started: Started | undefined;
+  const start = async () => {
+    started = startProcess(args, dir);
+    await waitUntilListening(started, port);
+  };
+  const halt = async () => {
+    if (started) await stopProcess(started);
+  };
+  await start();
   return {
     host: HOST,
     port,
+    dir,
+    halt,
+    start,
     async stop() {
-      await stopProcess(started);
+      await halt();
       rmSync(dir, { recursive: true, force: true });
     },
   };
