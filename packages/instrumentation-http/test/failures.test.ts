@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import { certs, refusedPort, startHttpServer, waitFor, type TestServer } from '@connmetrics/test-harness';
+import { certs, refusedPort, sameWithAndWithout, startHttpServer, waitFor, type TestServer } from '@connmetrics/test-harness';
 import {
   CONNECT,
   CREATED,
@@ -65,14 +65,7 @@ function attempt(url: string, options: https.RequestOptions = {}, onRequest?: (r
 }
 
 /** Runs a failing request without and with the instrumentation: the application must see the same. */
-async function sameBothWays(subject: Subject, call: () => Promise<Outcome>): Promise<Outcome> {
-  subject.instrumentation.disable();
-  const without = await call();
-  subject.instrumentation.enable();
-  const withIt = await call();
-  expect(withIt).toEqual(without);
-  return withIt;
-}
+const sameBothWays = (subject: Subject, call: () => Promise<Outcome>) => sameWithAndWithout(subject.instrumentation, call);
 
 describe('failures', () => {
   let subject: Subject;

@@ -1,4 +1,4 @@
-import { refusedPort, startHttpServer, waitFor, type TestServer } from '@connmetrics/test-harness';
+import { refusedPort, sameWithAndWithout, startHttpServer, waitFor, type TestServer } from '@connmetrics/test-harness';
 import * as undici from 'undici';
 import { CONNECT, CREATED, DNS, FAILED, OPEN, TLS, instrumented } from './instrumented';
 
@@ -10,12 +10,9 @@ function seen(error: unknown) {
 
 /** Runs a failing call with and without the instrumentation; both must fail alike. */
 async function failBothWays(call: () => Promise<unknown>, subject: ReturnType<typeof instrumented>) {
-  subject.instrumentation.disable();
-  const without = await call().then(() => undefined, (error: unknown) => error);
-  subject.instrumentation.enable();
-  const withIt = await call().then(() => undefined, (error: unknown) => error);
-  expect(without).toBeDefined();
-  expect(seen(withIt)).toEqual(seen(without));
+  const failure = () => call().then(() => undefined, (error: unknown) => error);
+  const withIt = await sameWithAndWithout(subject.instrumentation, failure, seen);
+  expect(withIt).toBeDefined();
   return withIt;
 }
 

@@ -11,6 +11,6 @@ export { startPrometheus, prometheusBinary, type PrometheusServer, type Promethe
 export { startProcess, type RunningProcess, type ProcessOptions, type ProcessExit } from './process';
 export { faultyMeterProvider, type InstrumentFault } from './faulty-meter-provider';
 export * from './metric-names';
-export { instrumented, nextTick, type Instrumented, type DrivableInstrumentation } from './instrumented';
+export { instrumented, nextTick, sameWithAndWithout, type Instrumented, type DrivableInstrumentation } from './instrumented';
 export { startPostgresServer, type PostgresServer, type PostgresServerOptions } from './postgres-server';
 export { startRedisServer, startTlsRedisServer, startRedisCluster, redisCli, type RedisServer, type RestartableRedisServer, type RedisCluster } from './redis-servers';

@@ -1,9 +1,11 @@
+import { deepStrictEqual } from 'node:assert/strict';
 import type { MeterProvider } from '@opentelemetry/api';
 import { TestMetrics } from './metrics';
 
 /** The part of an OpenTelemetry instrumentation the tests drive. */
 export interface DrivableInstrumentation {
   setMeterProvider(meterProvider: MeterProvider): void;
+  enable(): void;
   disable(): void;
 }
 
@@ -30,3 +32,21 @@ export function instrumented<I extends DrivableInstrumentation>(instrumentation:
 
 /** Waits one turn of the event loop (lets a library free a connection it just released). */
 export const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Runs `call` with the instrumentation disabled, then enabled, and asserts
+ * that the application saw the same both times (compared through `view`,
+ * e.g. an error without its stack). Returns what it saw with it enabled.
+ */
+export async function sameWithAndWithout<T>(
+  instrumentation: DrivableInstrumentation,
+  call: () => Promise<T>,
+  view: (seen: T) => unknown = (seen) => seen,
+): Promise<T> {
+  instrumentation.disable();
+  const without = await call();
+  instrumentation.enable();
+  const withIt = await call();
+  deepStrictEqual(view(withIt), view(without));
+  return withIt;
+}
