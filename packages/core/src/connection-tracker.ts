@@ -6,10 +6,10 @@
  * and leave it when they close.
  */
 import { performance } from 'node:perf_hooks';
-import { diag, type Attributes, type Counter, type DiagLogger } from '@opentelemetry/api';
+import { diag, type Attributes, type Counter, type DiagLogger, type Histogram } from '@opentelemetry/api';
 import { reportFailure } from './guard';
 import type { CounterSeries, SeriesCounter } from './series-counter';
-import { ATTR_ERROR_TYPE } from './semconv';
+import { ATTR_CONNECTION_CLOSE_REASON, ATTR_ERROR_TYPE, CLOSE_REASON_CLIENT_CLOSED, CLOSE_REASON_ERROR, ERROR_TYPE_OTHER, type CloseReason } from './semconv';
 
 const coreLogger = diag.createComponentLogger({ namespace: '@connmetrics/core' });
 
@@ -22,6 +22,8 @@ export interface ConnectionState {
   inFlight: number;
   /** When the connection became ready, from `performance.now()`. */
   readonly readyAt: number;
+  /** When its last use ended (or it became ready, before any use), from `performance.now()`. */
+  idleSince: number;
   /** False for a connection that was open before instrumentation began. */
   readonly observedFromStart: boolean;
   /** Free for the protocol package (e.g. attributes of its gauges). */
@@ -34,6 +36,16 @@ export interface UseCounters {
   readonly created: Counter;
   readonly reused: SeriesCounter;
   readonly closed: Counter;
+  readonly uses: Histogram;
+  readonly idleTime: Histogram;
+  readonly reuseFailed: Counter;
+}
+
+/** How a connection ended, as the protocol package observed it. */
+export interface CloseCause {
+  readonly reason: CloseReason;
+  /** `error.type`: recorded only with reason `error` (then `_OTHER` when absent). */
+  readonly errorType?: string;
 }
 
 export class ConnectionTracker {
@@ -61,12 +73,14 @@ export class ConnectionTracker {
     }
   }
 
-  /** Records into a counter; a throwing recorder must not leave the bookkeeping half done. */
-  private add(counter: 'created' | 'closed', attributes: Attributes): void {
+  /** Records into an instrument; a throwing recorder must not leave the bookkeeping half done. */
+  private record(instrument: 'created' | 'closed' | 'reuseFailed' | 'uses' | 'idleTime', value: number, attributes: Attributes): void {
     try {
-      this.counters()[counter].add(1, attributes);
+      const target = this.counters()[instrument];
+      if ('add' in target) target.add(value, attributes);
+      else target.record(value, attributes);
     } catch (error) {
-      reportFailure(this.logger(), `record ${counter}`, error);
+      reportFailure(this.logger(), `record ${instrument}`, error);
     }
   }
 
@@ -74,10 +88,11 @@ export class ConnectionTracker {
   created(connection: object, attributes: Attributes): ConnectionState {
     const known = this.states.get(connection);
     if (known) return known;
-    const state: ConnectionState = { attributes, uses: 0, inFlight: 0, readyAt: performance.now(), observedFromStart: true, reuse: undefined };
+    const now = performance.now();
+    const state: ConnectionState = { attributes, uses: 0, inFlight: 0, readyAt: now, idleSince: now, observedFromStart: true, reuse: undefined };
     this.states.set(connection, state);
     this.openStates.add(state);
-    this.add('created', attributes);
+    this.record('created', 1, attributes);
     return state;
   }
 
@@ -102,7 +117,8 @@ export class ConnectionTracker {
   adopt(connection: object, attributes: Attributes): ConnectionState {
     let state = this.states.get(connection);
     if (!state) {
-      state = { attributes, uses: 0, inFlight: 0, readyAt: performance.now(), observedFromStart: false, reuse: undefined };
+      const now = performance.now();
+      state = { attributes, uses: 0, inFlight: 0, readyAt: now, idleSince: now, observedFromStart: false, reuse: undefined };
       this.states.set(connection, state);
       this.openStates.add(state);
     }
@@ -116,24 +132,44 @@ export class ConnectionTracker {
     return state;
   }
 
-  /** Ends one use begun with `used()`. */
+  /** Ends one use begun with `used()`; the connection is idle from now when it was its last use in flight. */
   released(connection: object): ConnectionState | undefined {
     const state = this.states.get(connection);
-    if (state && state.inFlight > 0) state.inFlight -= 1;
+    if (state && state.inFlight > 0 && --state.inFlight === 0) state.idleSince = performance.now();
     return state;
   }
 
   /**
-   * Records that a connection closed, with `error.type` when an error closed
-   * it, and forgets it; returns its state (once) for lifetime metrics.
+   * Records a use that failed because its already-used connection broke
+   * before any response (the keep-alive race). A failure on a connection's
+   * first use is no reuse failure and records nothing. Returns whether it counted.
    */
-  closed(connection: object, errorType?: string): ConnectionState | undefined {
+  reuseFailed(connection: object, errorType: string): boolean {
+    const state = this.states.get(connection);
+    if (!state || (state.uses <= 1 && state.observedFromStart)) return false;
+    this.record('reuseFailed', 1, { ...state.attributes, [ATTR_ERROR_TYPE]: errorType });
+    return true;
+  }
+
+  /**
+   * Records that a connection closed and forgets it: `closed` with the close
+   * reason (and `error.type` only when an error closed it), the uses it
+   * served, and, when no use was in flight, how long it had been idle.
+   * Returns its state (once) for lifetime metrics.
+   */
+  closed(connection: object, cause: CloseCause): ConnectionState | undefined {
     const state = this.states.get(connection);
     if (!state) return undefined;
     this.states.delete(connection);
     this.openStates.delete(state);
+    const idle = state.inFlight === 0;
     state.inFlight = 0;
-    this.add('closed', errorType === undefined ? state.attributes : { ...state.attributes, [ATTR_ERROR_TYPE]: errorType });
+    const closeAttributes: Attributes = { ...state.attributes, [ATTR_CONNECTION_CLOSE_REASON]: cause.reason };
+    if (cause.reason === CLOSE_REASON_ERROR) closeAttributes[ATTR_ERROR_TYPE] = cause.errorType ?? ERROR_TYPE_OTHER;
+    this.record('closed', 1, closeAttributes);
+    // Adopted connections served uses before we saw them: their count is unknown.
+    if (state.observedFromStart) this.record('uses', state.uses, state.attributes);
+    if (idle) this.record('idleTime', Math.max(0, performance.now() - state.idleSince) / 1000, closeAttributes);
     return state;
   }
 
@@ -155,4 +191,13 @@ export class ConnectionTracker {
     this.states = new WeakMap();
     this.openStates.clear();
   }
+}
+
+/**
+ * The close cause when all a package knows is whether an error ended the
+ * connection: `error` with its type, else `client_closed`. Packages that can
+ * tell server, idle-timeout and client closes apart build the cause themselves.
+ */
+export function causeOf(errorType: string | undefined): CloseCause {
+  return errorType === undefined ? { reason: CLOSE_REASON_CLIENT_CLOSED } : { reason: CLOSE_REASON_ERROR, errorType };
 }

@@ -1,5 +1,5 @@
 export * from './semconv';
-export { SETUP_DURATION_BUCKETS, LIFETIME_BUCKETS } from './buckets';
+export { SETUP_DURATION_BUCKETS, LIFETIME_BUCKETS, USES_BUCKETS, IDLE_TIME_BUCKETS } from './buckets';
 export {
   errorType,
   serverAddress,
@@ -28,7 +28,7 @@ export {
   isSocketFollowed,
   type PhaseTarget,
 } from './socket-phases';
-export { ConnectionTracker, type ConnectionState, type UseCounters } from './connection-tracker';
+export { ConnectionTracker, causeOf, type ConnectionState, type UseCounters, type CloseCause } from './connection-tracker';
 export { OpenConnectionsObserver } from './open-connections';
 export { ConnectionInstrumentationBase } from './base';
 export type { ConnectionInstrumentationConfig, ConnectionInfo } from './types';

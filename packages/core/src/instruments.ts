@@ -1,5 +1,5 @@
 import type { Counter, Histogram, Meter, ObservableUpDownCounter } from '@opentelemetry/api';
-import { LIFETIME_BUCKETS, SETUP_DURATION_BUCKETS } from './buckets';
+import { IDLE_TIME_BUCKETS, LIFETIME_BUCKETS, SETUP_DURATION_BUCKETS, USES_BUCKETS } from './buckets';
 import { SeriesCounter } from './series-counter';
 import * as semconv from './semconv';
 
@@ -10,6 +10,11 @@ export interface ConnectionInstruments {
   readonly reused: SeriesCounter;
   readonly failed: Counter;
   readonly closed: Counter;
+  /** Per connection at close: the uses it served. */
+  readonly uses: Histogram;
+  /** Per idle connection at close: seconds since its last use ended. */
+  readonly idleTime: Histogram;
+  readonly reuseFailed: Counter;
   readonly connectDuration: Histogram;
   readonly tlsHandshakeDuration: Histogram;
   readonly dnsLookupDuration: Histogram;
@@ -39,8 +44,23 @@ export function createConnectionInstruments(meter: Meter): ConnectionInstruments
     }),
     closed: meter.createCounter(semconv.METRIC_CONNECTION_CLOSED, {
       description:
-        'Connections that closed after they were ready; error.type names the error that closed them, and is absent for an orderly close.',
+        'Connections that closed after they were ready, by connmetrics.connection.close.reason (idle_timeout, client_closed, server_closed, error); error.type only when an error closed them.',
       unit: '{connection}',
+    }),
+    uses: meter.createHistogram(semconv.METRIC_CONNECTION_USES, {
+      description: 'Uses (requests, checkouts, commands) each connection served, recorded when it closed.',
+      unit: '{use}',
+      advice: { explicitBucketBoundaries: [...USES_BUCKETS] },
+    }),
+    idleTime: meter.createHistogram(semconv.METRIC_CONNECTION_IDLE_TIME, {
+      description: 'Time since its last use ended, for each connection that was idle when it closed, by close reason.',
+      unit: 's',
+      advice: { explicitBucketBoundaries: [...IDLE_TIME_BUCKETS] },
+    }),
+    reuseFailed: meter.createCounter(semconv.METRIC_CONNECTION_REUSE_FAILED, {
+      description:
+        'Uses of an already-used connection that failed because the connection broke before any response (the keep-alive race); error.type says how.',
+      unit: '{use}',
     }),
     connectDuration: setupHistogram(
       meter,

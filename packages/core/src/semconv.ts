@@ -11,6 +11,12 @@ export const METRIC_CONNECTION_REUSED = 'connmetrics.connection.reused';
 export const METRIC_CONNECTION_FAILED = 'connmetrics.connection.failed';
 /** Not in DESIGN.md's first table: says why connections went away (server restarts, kills, resets). */
 export const METRIC_CONNECTION_CLOSED = 'connmetrics.connection.closed';
+/** Uses a connection served, recorded once when it closes. */
+export const METRIC_CONNECTION_USES = 'connmetrics.connection.uses';
+/** Time since a connection's last use ended, recorded when an idle connection closes. */
+export const METRIC_CONNECTION_IDLE_TIME = 'connmetrics.connection.idle_time';
+/** Uses of an already-used connection that broke before any response (the keep-alive race). */
+export const METRIC_CONNECTION_REUSE_FAILED = 'connmetrics.connection.reuse_failed';
 export const METRIC_CONNECTION_CONNECT_DURATION = 'connmetrics.connection.connect.duration';
 export const METRIC_TLS_HANDSHAKE_DURATION = 'connmetrics.tls.handshake.duration';
 
@@ -45,6 +51,22 @@ export const ATTR_DB_SYSTEM_NAME = 'db.system.name';
 export const ATTR_DB_NAMESPACE = 'db.namespace';
 export const ATTR_DB_CLIENT_CONNECTION_POOL_NAME = 'db.client.connection.pool.name';
 export const ATTR_DB_CLIENT_CONNECTION_STATE = 'db.client.connection.state';
+
+/** Why a connection closed: one of the CLOSE_REASON_* values. */
+export const ATTR_CONNECTION_CLOSE_REASON = 'connmetrics.connection.close.reason';
+/** The client's own idle or keep-alive timeout closed it. */
+export const CLOSE_REASON_IDLE_TIMEOUT = 'idle_timeout';
+/** The application or the client library closed it (close(), end(), quit(), pool shrink, max uses). */
+export const CLOSE_REASON_CLIENT_CLOSED = 'client_closed';
+/** The peer ended it in order (FIN, `Connection: close`, GOAWAY, a terminated backend). */
+export const CLOSE_REASON_SERVER_CLOSED = 'server_closed';
+/** An error ended it; `error.type` says which. */
+export const CLOSE_REASON_ERROR = 'error';
+export type CloseReason =
+  | typeof CLOSE_REASON_IDLE_TIMEOUT
+  | typeof CLOSE_REASON_CLIENT_CLOSED
+  | typeof CLOSE_REASON_SERVER_CLOSED
+  | typeof CLOSE_REASON_ERROR;
 
 export const HTTP_CONNECTION_STATE_ACTIVE = 'active';
 export const HTTP_CONNECTION_STATE_IDLE = 'idle';

@@ -44,11 +44,43 @@ describe('ConnectionTracker', () => {
     tracker.released(a); // never below zero
     expect(tracker.get(a)?.inFlight).toBe(0);
     expect(tracker.open().size).toBe(2);
-    expect(tracker.closed(a)?.uses).toBe(1);
-    expect(tracker.closed(a)).toBeUndefined(); // once
+    expect(tracker.closed(a, { reason: 'client_closed' })?.uses).toBe(1);
+    expect(tracker.closed(a, { reason: 'client_closed' })).toBeUndefined(); // once
     expect(tracker.open().size).toBe(1);
     tracker.clear();
     expect(tracker.open().size).toBe(0);
     expect(tracker.get(b)).toBeUndefined();
+  });
+
+  test('a close records its reason, the uses served and the idle time; error.type only for errors', async () => {
+    const idle = {};
+    const busy = {};
+    const broken = {};
+    tracker.created(idle, { 'server.address': 'a' });
+    tracker.created(busy, { 'server.address': 'a' });
+    tracker.created(broken, { 'server.address': 'a' });
+    for (let i = 0; i < 3; i += 1) {
+      tracker.used(idle);
+      tracker.released(idle);
+    }
+    tracker.used(busy);
+    tracker.used(broken);
+    tracker.released(broken);
+    tracker.used(broken);
+    expect(tracker.reuseFailed(busy, 'ECONNRESET')).toBe(false); // its first use: no reuse failed
+    expect(tracker.reuseFailed(broken, 'ECONNRESET')).toBe(true);
+    tracker.closed(idle, { reason: 'server_closed', errorType: 'ignored' });
+    tracker.closed(busy, { reason: 'client_closed' });
+    tracker.closed(broken, { reason: 'error', errorType: 'ECONNRESET' });
+    const snapshot = await metrics.collect();
+    expect(snapshot.sum('connmetrics.connection.closed', { 'connmetrics.connection.close.reason': 'server_closed', 'error.type': undefined })).toBe(1);
+    expect(snapshot.sum('connmetrics.connection.closed', { 'connmetrics.connection.close.reason': 'client_closed', 'error.type': undefined })).toBe(1);
+    expect(snapshot.sum('connmetrics.connection.closed', { 'connmetrics.connection.close.reason': 'error', 'error.type': 'ECONNRESET' })).toBe(1);
+    expect(snapshot.sum('connmetrics.connection.reuse_failed', { 'error.type': 'ECONNRESET' })).toBe(1);
+    expect(snapshot.count('connmetrics.connection.uses')).toBe(3);
+    expect(snapshot.histogramSum('connmetrics.connection.uses')).toBe(6);
+    // Only the idle one (no use in flight) records an idle time, with its close reason.
+    expect(snapshot.count('connmetrics.connection.idle_time')).toBe(1);
+    expect(snapshot.count('connmetrics.connection.idle_time', { 'connmetrics.connection.close.reason': 'server_closed' })).toBe(1);
   });
 });

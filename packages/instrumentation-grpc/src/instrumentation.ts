@@ -14,6 +14,7 @@ import {
   type ConnectionInstruments,
   type ConnectionState,
   connectionOwner,
+  CLOSE_REASON_CLIENT_CLOSED,
 } from '@connmetrics/core';
 import { GRPC_DEFAULT_PORT, grpcTargetAuthority, parseAuthority, type ServerEndpoint } from './authority';
 import { Http2Channel, type StreamErrorMessage, type StreamMessage } from './channels';
@@ -236,7 +237,7 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
       });
       return;
     }
-    const state = this.tracker.closed(session);
+    const state = this.tracker.closed(session, { reason: CLOSE_REASON_CLIENT_CLOSED });
     // An adopted session's lifetime began before it was seen: not recorded.
     if (state?.observedFromStart) {
       this._httpInstruments.connectionDuration.record((performance.now() - state.readyAt) / 1000, state.attributes);

@@ -10,6 +10,7 @@ import {
   guard,
   type ChannelHandlers,
   type ConnectionState,
+  causeOf,
 } from '@connmetrics/core';
 import { AgentRegistry } from './agents';
 import { HttpChannel, type ClientSocketMessage, type RequestErrorMessage, type RequestMessage } from './channels';
@@ -377,7 +378,7 @@ export class HttpConnectionInstrumentation extends HttpClientInstrumentationBase
       });
       return;
     }
-    const state = books.tracker.closed(socket, books.errors.get(socket) ?? closeErrorType(socket));
+    const state = books.tracker.closed(socket, causeOf(books.errors.get(socket) ?? closeErrorType(socket)));
     if (!state) return;
     const record = () => {
       if (this._books !== books) return; // disabled meanwhile

@@ -15,6 +15,7 @@ import {
   type ConnectionInstruments,
   type ConnectionState,
   type DbConnectionInstruments,
+  causeOf,
 } from '@connmetrics/core';
 import type { DiagLogger } from '@opentelemetry/api';
 import { isFatalHandshakeCommand, isHousekeeping } from './command-kind';
@@ -46,7 +47,7 @@ export class RedisConnectionCounter implements RedisEvents {
 
   constructor(private readonly host: CounterHost) {
     this.closeWatch = new SocketCloseWatch(
-      (socket) => this.tracker.closed(socket, socket.errored ? errorType(socket.errored) : undefined),
+      (socket) => this.tracker.closed(socket, causeOf(socket.errored ? errorType(socket.errored) : undefined)),
       host.diag,
     );
   }

@@ -17,6 +17,7 @@ import {
   type ChannelHandlers,
   type ConnectionState,
   type DbConnectionInstruments,
+  causeOf,
 } from '@connmetrics/core';
 import { ConnectAttempt, type AttemptObserver } from './connect-attempt';
 import { ConnectionLifetime } from './connection-lifetime';
@@ -257,7 +258,7 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
   }
 
   private onClosed(client: PgClient, errorType: string | undefined): void {
-    this.tracker.closed(client, errorType);
+    this.tracker.closed(client, causeOf(errorType));
   }
 
   // --- uses of a Client no pool owns ---------------------------------------

@@ -13,6 +13,7 @@ import {
   serverPort,
   type ChannelHandlers,
   type ConnectionState,
+  causeOf,
 } from '@connmetrics/core';
 import { UndiciChannel, type ConnectMessage, type ConnectParams, type RequestMessage } from './channels';
 import type { UndiciConnectionInstrumentationConfig } from './types';
@@ -151,7 +152,7 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
 
   private onSocketClose(socket: object): void {
     const { errored } = socket as { errored?: unknown };
-    const state = this.tracker.closed(socket, errored ? errorType(errored) : undefined);
+    const state = this.tracker.closed(socket, causeOf(errored ? errorType(errored) : undefined));
     if (!state) return;
     this._httpInstruments.connectionDuration.record((performance.now() - state.readyAt) / 1000, state.attributes);
   }

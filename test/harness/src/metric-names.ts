@@ -23,3 +23,8 @@ export const DB_TIMEOUTS = 'db.client.connection.timeouts';
 export const DB_CREATE_TIME = 'db.client.connection.create_time';
 export const DB_WAIT_TIME = 'db.client.connection.wait_time';
 export const DB_USE_TIME = 'db.client.connection.use_time';
+
+export const USES = 'connmetrics.connection.uses';
+export const IDLE_TIME = 'connmetrics.connection.idle_time';
+export const REUSE_FAILED = 'connmetrics.connection.reuse_failed';
+export const CLOSE_REASON = 'connmetrics.connection.close.reason';
