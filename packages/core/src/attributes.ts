@@ -73,21 +73,20 @@ export function tlsProtocolVersion(protocol: string | null | undefined): string 
   return match ? match[1] : protocol.toLowerCase();
 }
 
-/** Attributes without undefined values, in a stable key order. */
-export function compactAttributes<T extends Record<string, string | number | boolean | undefined>>(
-  attributes: T,
-): Record<string, string | number | boolean> {
-  const result: Record<string, string | number | boolean> = {};
-  for (const key of Object.keys(attributes)) {
-    const value = attributes[key];
-    if (value !== undefined) result[key] = value;
-  }
-  return result;
-}
-
-/** A string key for a set of attributes, for grouping in observable callbacks. */
+/**
+ * The canonical key of an attribute set, for grouping: the same set gives the
+ * same key whatever order it was built in (names sorted), and values of
+ * different types never collide (port `443` and `'443'` are two series, as
+ * the SDK keeps them). Undefined values are left out (no exporter sends them).
+ */
 export function attributesKey(attributes: Readonly<Record<string, unknown>>): string {
+  const names = Object.keys(attributes);
+  if (names.length > 1) names.sort();
   let key = '';
-  for (const name of Object.keys(attributes)) key += `${name}=${String(attributes[name])}\u0000`;
+  for (const name of names) {
+    const value = attributes[name];
+    if (value === undefined) continue;
+    key += `${name}\u0000${typeof value === 'object' ? JSON.stringify(value) : `${typeof value}:${String(value)}`}\u0001`;
+  }
   return key;
 }

@@ -1,12 +1,15 @@
-import type { Attributes } from '@opentelemetry/api';
+import { createNoopMeter, metrics, type Attributes, type Meter, type MeterProvider } from '@opentelemetry/api';
 import {
   InstrumentationBase,
   safeExecuteInTheMiddle,
   type InstrumentationModuleDefinition,
 } from '@opentelemetry/instrumentation';
 import { ChannelSubscriptions, type ChannelHandlers } from './channels';
+import { ConnectionClaims } from './claims';
 import { HookRunner, reportFailure } from './guard';
+import { guardedMeter } from './guarded-meter';
 import { createConnectionInstruments, type ConnectionInstruments } from './instruments';
+import { missingNodeSupport } from './node-support';
 import { ATTR_NETWORK_PEER_ADDRESS, ATTR_NETWORK_PROTOCOL_NAME, ATTR_SERVER_ADDRESS, ATTR_SERVER_PORT } from './semconv';
 import type { TLSSocket } from 'node:tls';
 import {
@@ -19,10 +22,25 @@ import {
 } from './socket-phases';
 import type { ConnectionInstrumentationConfig } from './types';
 
+const NOOP_METER = createNoopMeter();
+const NET_CLIENT_SOCKET = 'net.client.socket';
+/** Instrumentations already warned about this Node.js. */
+const WARNED = new Set<string>();
+
 /**
  * Base of every connmetrics instrumentation: the common instruments, the
  * diagnostics channel subscriptions of the protocol, and socket phase timing,
  * all switched on and off together by enable() and disable().
+ *
+ * Exact with several instances: every connection, attempt and pool is
+ * counted by the first instance that claims it for its MeterProvider (see
+ * claims.ts); `claim()` tells a subclass whether a subject is its to count.
+ *
+ * Never throws into the application: every instrument comes from a guarded
+ * Meter (a MeterProvider that throws at getMeter(), create*(),
+ * addBatchObservableCallback() or at each recording is logged once and
+ * records nothing), including those that subclasses create in their
+ * `_updateMetricInstruments()` through `this.meter`.
  *
  * Subclass fields that enable() relies on must be declared with `declare`
  * and created lazily: the base constructor calls enable() before a subclass
@@ -34,6 +52,10 @@ export abstract class ConnectionInstrumentationBase<
   declare protected _connectionInstruments: ConnectionInstruments;
   declare private _channels: ChannelSubscriptions | undefined;
   declare private _hookRunner: HookRunner | undefined;
+  declare private _claims: ConnectionClaims | undefined;
+  /** The guarded form of the Meter InstrumentationBase holds (or of a no-op one, after a failing provider). */
+  declare private _guardedMeter: { readonly inner: Meter; readonly meter: Meter } | undefined;
+  declare private _meterFailed: boolean | undefined;
 
   /** `network.protocol.name` of this instrumentation's connections. */
   protected abstract readonly protocolName: string;
@@ -46,19 +68,87 @@ export abstract class ConnectionInstrumentationBase<
     return [];
   }
 
+  /** This instance's claims; its MeterProvider is the one it records to. */
+  private get claims(): ConnectionClaims {
+    return (this._claims ??= new ConnectionClaims(this.instrumentationName));
+  }
+
+  /**
+   * The Meter to create instruments with: InstrumentationBase's, guarded, so
+   * that nothing a subclass creates or records can throw.
+   */
+  protected override get meter(): Meter {
+    const inner = this._meterFailed ? NOOP_METER : super.meter;
+    let guarded = this._guardedMeter;
+    if (guarded?.inner !== inner) this._guardedMeter = guarded = { inner, meter: guardedMeter(inner, () => this._diag) };
+    return guarded.meter;
+  }
+
+  /**
+   * Records to `meterProvider` from now on. A provider whose getMeter()
+   * throws is logged once and leaves the instrumentation recording nothing:
+   * registerInstrumentations() and NodeSDK.start() never fail because of it.
+   */
+  override setMeterProvider(meterProvider: MeterProvider): void {
+    this.claims.provider = meterProvider;
+    try {
+      super.setMeterProvider(meterProvider);
+      this._meterFailed = false;
+    } catch (error) {
+      reportFailure(this._diag, 'setMeterProvider (getMeter threw; nothing is recorded)', error);
+      this._meterFailed = true;
+      this._updateMetricInstruments();
+    }
+  }
+
   protected override _updateMetricInstruments(): void {
-    this._connectionInstruments = createConnectionInstruments(this.meter);
+    // Called first from InstrumentationBase's constructor, with the global provider's meter.
+    this.claims.provider ??= metrics.getMeterProvider();
+    this._connectionInstruments = { ...createConnectionInstruments(this.meter), claims: this.claims };
+  }
+
+  /**
+   * Whether this instance counts `subject` (a connection, an attempt, a pool,
+   * a channel message) for its MeterProvider: the first instance of this
+   * instrumentation that asks owns it, the others record nothing for it.
+   * Ask before recording anything about a subject outside ConnectionTracker
+   * (which asks itself in created() and adopt()).
+   */
+  protected claim(subject: object): boolean {
+    return this.claims.claim(subject);
   }
 
   override enable(): void {
     super.enable();
+    this.claims.active = true;
     if (this._config.recordSocketPhases !== false) acquireSocketPhases(this);
     this._channels ??= new ChannelSubscriptions(this.channelHandlers(), this._diag);
     this._channels.subscribe();
+    this.warnMissingSupport();
+  }
+
+  /** Once per instrumentation and process: the Node.js release lacks what this package reads. */
+  private warnMissingSupport(): void {
+    if (WARNED.has(this.instrumentationName)) return;
+    const problems = missingNodeSupport(this.requiredChannels());
+    if (problems.length === 0) return;
+    WARNED.add(this.instrumentationName);
+    this._diag.warn(
+      `connmetrics: ${this.instrumentationName} cannot count everything on this Node.js: ${problems.join('; ')}. ` +
+        'Upgrade Node.js to a release the package supports (see its README).',
+    );
+  }
+
+  /** The built-in diagnostics channels this instrumentation needs: its own and the socket phases'. */
+  protected requiredChannels(): string[] {
+    const names = Object.keys(this.channelHandlers());
+    if (this._config.recordSocketPhases !== false) names.push(NET_CLIENT_SOCKET);
+    return names;
   }
 
   override disable(): void {
     super.disable();
+    this.claims.active = false;
     this._channels?.unsubscribe();
     releaseSocketPhases(this);
     this.onDisabled();

@@ -7,7 +7,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { diag, type Attributes, type Counter, type DiagLogger, type Histogram } from '@opentelemetry/api';
+import type { ConnectionClaims } from './claims';
 import { reportFailure } from './guard';
+import { seconds } from './helpers';
 import type { CounterSeries, SeriesCounter } from './series-counter';
 import { ATTR_CONNECTION_CLOSE_REASON, ATTR_ERROR_TYPE, CLOSE_REASON_CLIENT_CLOSED, CLOSE_REASON_ERROR, ERROR_TYPE_OTHER, type CloseReason } from './semconv';
 
@@ -30,6 +32,12 @@ export interface ConnectionState {
   extra?: unknown;
   /** The reused series this connection adds to, and the counter it belongs to. */
   reuse?: { readonly counter: SeriesCounter; readonly series: CounterSeries };
+  /**
+   * False for a connection another instance of the instrumentation counts for
+   * the same MeterProvider: the tracker records nothing for it, and neither
+   * should the package (see `ConnectionTracker.claim`).
+   */
+  readonly counted?: boolean;
 }
 
 export interface UseCounters {
@@ -39,6 +47,11 @@ export interface UseCounters {
   readonly uses: Histogram;
   readonly idleTime: Histogram;
   readonly reuseFailed: Counter;
+  /**
+   * Which connections are this instance's to count for its MeterProvider
+   * (set by ConnectionInstrumentationBase); absent, every connection is.
+   */
+  readonly claims?: ConnectionClaims;
 }
 
 /** How a connection ended, as the protocol package observed it. */
@@ -50,6 +63,8 @@ export interface CloseCause {
 
 export class ConnectionTracker {
   private states = new WeakMap<object, ConnectionState>();
+  /** Connections another instance counts: one inert state each, so that repeated sightings allocate nothing. */
+  private foreign = new WeakMap<object, ConnectionState>();
   private readonly openStates = new Set<ConnectionState>();
 
   /**
@@ -84,10 +99,38 @@ export class ConnectionTracker {
     }
   }
 
-  /** Records a new connection ready for its first use. Idempotent per connection. */
+  /**
+   * Whether this tracker counts `connection`: it does unless another instance
+   * of the same instrumentation claimed it first for the same MeterProvider.
+   * Packages ask before anything they record outside the tracker (failures,
+   * durations, waits); `created()` and `adopt()` ask themselves.
+   */
+  claim(connection: object): boolean {
+    if (this.states.has(connection)) return true;
+    const claims = this.counters().claims;
+    return claims === undefined || claims.claim(connection);
+  }
+
+  /** The inert state of a connection another instance counts: never open, never recorded. */
+  private foreignState(connection: object, attributes: Attributes): ConnectionState {
+    let state = this.foreign.get(connection);
+    if (!state) {
+      const now = performance.now();
+      state = { attributes, uses: 0, inFlight: 0, readyAt: now, idleSince: now, observedFromStart: true, reuse: undefined, counted: false };
+      this.foreign.set(connection, state);
+    }
+    return state;
+  }
+
+  /**
+   * Records a new connection ready for its first use. Idempotent per
+   * connection. A connection another instance counts gets an inert state
+   * (`counted: false`) and records nothing.
+   */
   created(connection: object, attributes: Attributes): ConnectionState {
     const known = this.states.get(connection);
     if (known) return known;
+    if (!this.claim(connection)) return this.foreignState(connection, attributes);
     const now = performance.now();
     const state: ConnectionState = { attributes, uses: 0, inFlight: 0, readyAt: now, idleSince: now, observedFromStart: true, reuse: undefined };
     this.states.set(connection, state);
@@ -117,6 +160,7 @@ export class ConnectionTracker {
   adopt(connection: object, attributes: Attributes): ConnectionState {
     let state = this.states.get(connection);
     if (!state) {
+      if (!this.claim(connection)) return this.foreignState(connection, attributes);
       const now = performance.now();
       state = { attributes, uses: 0, inFlight: 0, readyAt: now, idleSince: now, observedFromStart: false, reuse: undefined };
       this.states.set(connection, state);
@@ -169,7 +213,7 @@ export class ConnectionTracker {
     this.record('closed', 1, closeAttributes);
     // Adopted connections served uses before we saw them: their count is unknown.
     if (state.observedFromStart) this.record('uses', state.uses, state.attributes);
-    if (idle) this.record('idleTime', Math.max(0, performance.now() - state.idleSince) / 1000, closeAttributes);
+    if (idle) this.record('idleTime', seconds(state.idleSince), closeAttributes);
     return state;
   }
 
@@ -189,6 +233,7 @@ export class ConnectionTracker {
    */
   clear(): void {
     this.states = new WeakMap();
+    this.foreign = new WeakMap();
     this.openStates.clear();
   }
 }

@@ -6,9 +6,12 @@ export {
   serverPort,
   defaultPortOf,
   tlsProtocolVersion,
-  compactAttributes,
   attributesKey,
 } from './attributes';
+export { seconds, isPromiseLike, moduleExports } from './helpers';
+export { ConnectionClaims } from './claims';
+export { guardedMeter } from './guarded-meter';
+export { missingNodeSupport, MINIMUM_NODE } from './node-support';
 export { guard, reportFailure } from './guard';
 export { ChannelSubscriptions, type ChannelHandlers } from './channels';
 export {
@@ -35,6 +38,6 @@ export type { ConnectionInstrumentationConfig, ConnectionInfo } from './types';
 export { HookRunner } from './guard';
 export { HttpClientInstrumentationBase } from './http-base';
 export { MethodWrap, MethodWraps, type WrapperFactory } from './method-wrap';
-export { SeriesCounter, type CounterSeries } from './series-counter';
+export { SeriesCounter, DEFAULT_CARDINALITY_LIMIT, OVERFLOW_ATTRIBUTES, type CounterSeries } from './series-counter';
 export { markConnectionOwner, connectionOwner } from './connection-owners';
 export { tlsOutcomeOf, tlsHandshakeAttributes, type TlsOutcome } from './tls-handshake';

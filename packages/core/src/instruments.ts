@@ -1,5 +1,6 @@
 import type { Counter, Histogram, Meter, ObservableUpDownCounter } from '@opentelemetry/api';
 import { IDLE_TIME_BUCKETS, LIFETIME_BUCKETS, SETUP_DURATION_BUCKETS, USES_BUCKETS } from './buckets';
+import type { ConnectionClaims } from './claims';
 import { SeriesCounter } from './series-counter';
 import * as semconv from './semconv';
 
@@ -18,6 +19,8 @@ export interface ConnectionInstruments {
   readonly connectDuration: Histogram;
   readonly tlsHandshakeDuration: Histogram;
   readonly dnsLookupDuration: Histogram;
+  /** Which connections these instruments are for (set by ConnectionInstrumentationBase; see ConnectionTracker.claim). */
+  readonly claims?: ConnectionClaims;
 }
 
 function setupHistogram(meter: Meter, name: string, description: string): Histogram {

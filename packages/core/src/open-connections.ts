@@ -2,11 +2,18 @@
  * Reports open connections by state (`active`/`idle` for HTTP, `used`/`idle`
  * for databases) from the tracker's open set, in an observable callback.
  * Nothing is recorded per use: a use only moves the connection's in-flight
- * count, and the states are counted when the SDK collects.
+ * count, and the states are counted when the SDK collects. At most
+ * `cardinalityLimit` series are reported, the last being the SDK's
+ * `otel.metric.overflow=true` series, which counts the connections of every
+ * attribute set beyond the limit.
  */
 import type { Attributes, BatchObservableResult, Observable } from '@opentelemetry/api';
 import { attributesKey } from './attributes';
 import type { ConnectionState } from './connection-tracker';
+import { DEFAULT_CARDINALITY_LIMIT, OVERFLOW_ATTRIBUTES } from './series-counter';
+
+/** The key of the overflow series (no attribute key is empty). */
+const OVERFLOW_KEY = '';
 
 interface Series {
   readonly attributes: Attributes;
@@ -37,6 +44,7 @@ export class OpenConnectionsObserver {
     private readonly busyValue: string,
     private readonly idleValue: string,
     private readonly baseAttributes: (state: ConnectionState) => Attributes,
+    private readonly cardinalityLimit: number = DEFAULT_CARDINALITY_LIMIT,
   ) {}
 
   /**
@@ -53,7 +61,7 @@ export class OpenConnectionsObserver {
     for (const connection of connections) {
       const attributes = this.attributesOf(connection);
       const busy = isBusy(connection);
-      add(current, busy ? attributes.busyKey : attributes.idleKey, busy ? attributes.busy : attributes.idle);
+      this.add(current, busy ? attributes.busyKey : attributes.idleKey, busy ? attributes.busy : attributes.idle);
     }
     for (const [key, series] of this.previous) {
       if (!current.has(key)) current.set(key, { attributes: series.attributes, value: 0 });
@@ -74,10 +82,15 @@ export class OpenConnectionsObserver {
     }
     return attributes;
   }
-}
 
-function add(series: Map<string, Series>, key: string, attributes: Attributes): void {
-  const existing = series.get(key);
-  if (existing) existing.value += 1;
-  else series.set(key, { attributes, value: 1 });
+  private add(series: Map<string, Series>, key: string, attributes: Attributes): void {
+    let existing = series.get(key);
+    if (!existing && series.size >= this.cardinalityLimit - 1) {
+      key = OVERFLOW_KEY;
+      attributes = OVERFLOW_ATTRIBUTES;
+      existing = series.get(key);
+    }
+    if (existing) existing.value += 1;
+    else series.set(key, { attributes, value: 1 });
+  }
 }

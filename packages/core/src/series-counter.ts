@@ -4,6 +4,11 @@
  * observable callback at collection. Exported like a Counter (a cumulative
  * monotonic sum), it costs a use one increment instead of an SDK recording
  * (which hashes the attributes, about 0.75 µs and 1.5 KB per call on Node 24).
+ *
+ * Bounded like the SDK's own storage: at most `cardinalityLimit` series
+ * (default 2000, the SDK's default aggregation cardinality limit), of which
+ * the last is the `otel.metric.overflow=true` series that takes every
+ * attribute set beyond the limit, so the total stays exact.
  */
 import { diag, type Attributes, type Meter, type MetricOptions, type ObservableCounter } from '@opentelemetry/api';
 import { attributesKey } from './attributes';
@@ -15,28 +20,50 @@ export interface CounterSeries {
   value: number;
 }
 
+/** The SDK's default aggregation cardinality limit (series per instrument, overflow series included). */
+export const DEFAULT_CARDINALITY_LIMIT = 2000;
+/** The attribute set of the series that holds what exceeds the limit, as the SDK names it. */
+export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
+
 const logger = diag.createComponentLogger({ namespace: '@connmetrics/core' });
 
 export class SeriesCounter {
   readonly instrument: ObservableCounter;
   private readonly series = new Map<string, CounterSeries>();
+  private overflow: CounterSeries | undefined;
 
-  constructor(meter: Meter, name: string, options: MetricOptions) {
+  constructor(
+    meter: Meter,
+    name: string,
+    options: MetricOptions,
+    private readonly cardinalityLimit: number = DEFAULT_CARDINALITY_LIMIT,
+  ) {
     this.instrument = meter.createObservableCounter(name, options);
     meter.addBatchObservableCallback((result) => {
       try {
         for (const series of this.series.values()) result.observe(this.instrument, series.value, series.attributes);
+        if (this.overflow) result.observe(this.instrument, this.overflow.value, this.overflow.attributes);
       } catch (error) {
         reportFailure(logger, `observe ${name}`, error);
       }
     }, [this.instrument]);
   }
 
-  /** The series of an attribute set, to add to directly; one per distinct set, kept for the process's life. */
+  /** Series held (the overflow series included), for tests and diagnostics. */
+  get size(): number {
+    return this.series.size + (this.overflow ? 1 : 0);
+  }
+
+  /**
+   * The series of an attribute set, to add to directly: one per distinct set
+   * (by canonical key), or the overflow series once the limit is reached.
+   */
   seriesOf(attributes: Attributes): CounterSeries {
     const key = attributesKey(attributes);
     let series = this.series.get(key);
-    if (!series) this.series.set(key, (series = { attributes, value: 0 }));
+    if (series) return series;
+    if (this.series.size >= this.cardinalityLimit - 1) return (this.overflow ??= { attributes: OVERFLOW_ATTRIBUTES, value: 0 });
+    this.series.set(key, (series = { attributes, value: 0 }));
     return series;
   }
 

@@ -22,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { diag, type Attributes } from '@opentelemetry/api';
 import { HookRunner } from './guard';
 import { errorType } from './attributes';
+import { seconds } from './helpers';
 import { tlsHandshakeAttributes, tlsOutcomeOf, type TlsOutcome } from './tls-handshake';
 import type { ConnectionInstruments } from './instruments';
 import { ATTR_DNS_QUESTION_NAME, ATTR_ERROR_TYPE } from './semconv';
@@ -70,16 +71,16 @@ class SocketTimeline {
       const dnsAttributes: Attributes = { ...attributes };
       if (this.lookupHost) dnsAttributes[ATTR_DNS_QUESTION_NAME] = this.lookupHost;
       if (this.lookupError) dnsAttributes[ATTR_ERROR_TYPE] = this.lookupError;
-      instruments.dnsLookupDuration.record(seconds(this.lookupAt - this.startedAt), dnsAttributes);
+      instruments.dnsLookupDuration.record(seconds(this.startedAt, this.lookupAt), dnsAttributes);
     }
     const connectEnd = this.connectedAt;
     if ((connectEnd !== undefined || this.connectError) && !(this.emitted & CONNECT)) {
       this.emitted |= CONNECT;
       const from = this.lookupAt ?? this.startedAt;
       if (connectEnd !== undefined) {
-        instruments.connectDuration.record(seconds(connectEnd - from), attributes);
+        instruments.connectDuration.record(seconds(from, connectEnd), attributes);
       } else if (this.connectError) {
-        instruments.connectDuration.record(seconds(performance.now() - from), {
+        instruments.connectDuration.record(seconds(from), {
           ...attributes,
           [ATTR_ERROR_TYPE]: this.connectError,
         });
@@ -89,13 +90,9 @@ class SocketTimeline {
       this.emitted |= TLS;
       const outcome: TlsOutcome = this.tlsError ? { resumed: false, error: this.tlsError } : (this.tlsOutcome ?? { resumed: false });
       const end = this.secureAt ?? performance.now();
-      instruments.tlsHandshakeDuration.record(seconds(end - this.tlsStartedAt), tlsHandshakeAttributes(attributes, outcome));
+      instruments.tlsHandshakeDuration.record(seconds(this.tlsStartedAt, end), tlsHandshakeAttributes(attributes, outcome));
     }
   }
-}
-
-function seconds(milliseconds: number): number {
-  return Math.max(0, milliseconds) / 1000;
 }
 
 /** Process-wide state, shared by every copy of this module so that each socket is timed once. */
