@@ -204,6 +204,18 @@ export abstract class ConnectionInstrumentationBase<
     return attributes;
   }
 
+  /**
+   * A connection's attributes completed with what became known after
+   * `connectionAttributes()` ran (the protocol version, the peer address):
+   * added by the same rules, so a connection followed from its attempt and
+   * one first seen at a use (adopted) get the same set.
+   */
+  protected withConnectionDetails(attributes: Attributes, extra?: Attributes, peerAddress?: string): Attributes {
+    const result: Attributes = { ...attributes, ...extra };
+    if (peerAddress && this._config.recordPeerAddress) result[ATTR_NETWORK_PEER_ADDRESS] = peerAddress;
+    return result;
+  }
+
   /** A phase target that records through this instrumentation's instruments. */
   protected phaseTarget(attributes: Attributes): PhaseTarget {
     const self = this;

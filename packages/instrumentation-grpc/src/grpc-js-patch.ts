@@ -12,6 +12,7 @@
  */
 import type { ShimWrapped } from '@opentelemetry/instrumentation';
 import { InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile, isWrapped } from '@opentelemetry/instrumentation';
+import { isPromiseLike } from '@connmetrics/core';
 
 export const GRPC_JS_MODULE = '@grpc/grpc-js';
 /** The file of grpc-js that defines `Http2SubchannelConnector`. */
@@ -92,7 +93,7 @@ function observedConnect(original: Connect, observer: ConnectObserver): Connect 
     const attempt = observer.attemptStarted(this, address);
     if (!attempt) return original.call(this, address, secureConnector, ...rest);
     const result = original.call(this, address, observedSecureConnector(secureConnector, attempt), ...rest);
-    if (isPromise(result)) {
+    if (isPromiseLike(result)) {
       result.then(
         (transport) => attempt.ready(transport),
         // `Promise.reject()` without a reason: the connector was shut down, no attempt was made.
@@ -115,7 +116,7 @@ function observedSecureConnector(secureConnector: unknown, attempt: ConnectAttem
   const connect = (socket: unknown): unknown => {
     const securing = attempt.securing(socket);
     const result = target.connect(socket);
-    if (securing && isPromise(result)) {
+    if (securing && isPromiseLike(result)) {
       result.then(
         (secured) => securing.succeeded(secured),
         (error: unknown) => securing.failed(error),
@@ -132,7 +133,3 @@ function observedSecureConnector(secureConnector: unknown, attempt: ConnectAttem
   });
 }
 
-/** grpc-js returns native promises; duck-typed so that a promise from another realm (a vm context) counts. */
-function isPromise(value: unknown): value is Promise<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as Promise<unknown>).then === 'function';
-}

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { Http2Session, ClientHttp2Stream, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import type { Attributes } from '@opentelemetry/api';
 import type { InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
@@ -10,6 +9,7 @@ import {
   errorType,
   serverAddress,
   serverPort,
+  seconds,
   type ChannelHandlers,
   type ConnectionInstruments,
   type ConnectionState,
@@ -156,6 +156,7 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
   /** A session over a socket another instrumentation counts (undici's HTTP/2). */
   private ownedElsewhere(session: Http2Session): boolean {
     if (this.tracker.get(session) || this.pending.has(session)) return false; // ours: the per-call fast path
+    if (!this.claim(session)) return true; // another instance of this instrumentation counts it
     const socket = sessionSocket(session);
     const owner = socket && connectionOwner(socket);
     return owner !== undefined && owner !== PACKAGE_NAME;
@@ -218,7 +219,7 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
 
   /** Counts a connected session as created (once), claims its socket, watches its close. */
   private sessionCreated(session: Http2Session, attributes: Attributes): void {
-    if (this.tracker.get(session)) return;
+    if (this.tracker.get(session) || !this.claim(session)) return;
     this.tracker.created(session, attributes);
     this.claimSessionSocket(session, attributes);
     this.watch(session);
@@ -240,7 +241,7 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
     const state = this.tracker.closed(session, { reason: CLOSE_REASON_CLIENT_CLOSED });
     // An adopted session's lifetime began before it was seen: not recorded.
     if (state?.observedFromStart) {
-      this._httpInstruments.connectionDuration.record((performance.now() - state.readyAt) / 1000, state.attributes);
+      this._httpInstruments.connectionDuration.record(seconds(state.readyAt), state.attributes);
     }
   }
 
@@ -307,7 +308,7 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
   private onConnectAttempt(connector: object, address: unknown): ConnectAttempt | undefined {
     let attempt: ConnectAttempt | undefined;
     this.guarded('grpc-js connect', () => {
-      if (!this.isEnabled()) return;
+      if (!this.isEnabled() || !this.claim(connector)) return;
       // The channel's target names the server as the application did (a host
       // name); the subchannel address is the resolved IP, the peer.
       const { host, port } = (address ?? {}) as { host?: unknown; port?: unknown };

@@ -8,6 +8,7 @@ import {
   ERROR_TYPE_OTHER,
   errorType,
   guard,
+  seconds,
   type ChannelHandlers,
   type ConnectionState,
   causeOf,
@@ -72,8 +73,6 @@ interface Listeners {
   readonly socketClose: Listener<SocketLike>;
   readonly queuedRequestSocket: Listener<ClientRequestLike>;
 }
-
-const seconds = (from: number, to: number) => Math.max(0, to - from) / 1000;
 
 /**
  * Connection metrics for node:http and node:https clients: every `http.Agent`
@@ -317,7 +316,7 @@ export class HttpConnectionInstrumentation extends HttpClientInstrumentationBase
    * included) count as reused, since none of them paid for its setup.
    */
   private adopt(books: Books, request: ClientRequestLike, socket: SocketLike): ConnectionState | undefined {
-    if (socket.destroyed === true) return undefined;
+    if (socket.destroyed === true || !this.claim(socket)) return undefined;
     const { address, port } = serverOf(request, socket);
     const state = books.tracker.adopt(socket, this.connectionAttributes(address, port, HTTP_1_1, socket.remoteAddress));
     this.watchClose(books, socket);
@@ -327,7 +326,7 @@ export class HttpConnectionInstrumentation extends HttpClientInstrumentationBase
   /** Follows a new connection until it is ready (at once if it already is) or fails. */
   private follow(request: ClientRequestLike, socket: SocketLike, waitStartedAt: number, poolName?: string): void {
     const books = this.books;
-    if (books.opening.has(socket) || books.tracker.get(socket)) return;
+    if (books.opening.has(socket) || books.tracker.get(socket) || !this.claim(socket)) return;
     const { address, port } = serverOf(request, socket, poolName);
     const server = this.connectionAttributes(address, port);
     books.opening.set(socket, { address, port, server, waitStartedAt, started: false });

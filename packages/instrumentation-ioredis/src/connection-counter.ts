@@ -12,6 +12,7 @@ import {
   ATTR_ERROR_TYPE,
   ConnectionTracker,
   errorType,
+  seconds,
   type ConnectionInstruments,
   type ConnectionState,
   type DbConnectionInstruments,
@@ -68,6 +69,7 @@ export class RedisConnectionCounter implements RedisEvents {
 
   connectStarted(client: RedisClient, token: object): boolean {
     if (STATUSES_ALREADY_CONNECTING.has(client.status ?? '')) return false; // connect() will reject at once
+    if (!this.tracker.claim(client)) return false; // another instance of the instrumentation counts this client
     this.attempts.begin(client, token);
     return true;
   }
@@ -106,7 +108,10 @@ export class RedisConnectionCounter implements RedisEvents {
       if (attempt && socketOf(attempt) === socket) this.created(attempt, socket);
     }
     if (isHousekeeping(name, firstArgument)) return;
-    this.tracker.used(socket) ?? this.tracker.adopt(socket, this.adopted(client, socket));
+    if (!this.tracker.used(socket)) {
+      if (!this.tracker.claim(socket)) return; // another instance counts this connection
+      this.tracker.adopt(socket, this.adopted(client, socket));
+    }
     this.uses.set(command, socket);
   }
 
@@ -128,7 +133,7 @@ export class RedisConnectionCounter implements RedisEvents {
     attempt.settled = true;
     const attributes = this.host.attributesOf(attempt.client, socket);
     this.tracker.created(socket, attributes);
-    this.host.dbInstruments.createTime.record((performance.now() - attempt.startedAt) / 1000, attributes);
+    this.host.dbInstruments.createTime.record(seconds(attempt.startedAt), attributes);
     this.host.claimSocket(socket, attributes);
     this.closeWatch.watch(socket);
   }

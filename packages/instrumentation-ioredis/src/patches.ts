@@ -14,7 +14,7 @@ import * as diagnosticsChannel from 'node:diagnostics_channel';
 import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
 import { namingClient } from './current-client';
 import { legacyConnect, legacySendCommand, type LegacyHooks } from './legacy-patches';
-import { MethodWrap } from '@connmetrics/core';
+import { MethodWrap, moduleExports as unwrapModule } from '@connmetrics/core';
 
 export const MODULE_NAME = 'ioredis';
 export const SUPPORTED_VERSIONS = ['>=5.0.0 <7'];
@@ -30,8 +30,7 @@ export function publishesTracingChannels(version: string | undefined): boolean {
 
 /** `Redis.prototype` from the module's exports (CommonJS, or the ESM namespace). */
 function redisPrototype(moduleExports: unknown): Record<string, unknown> | undefined {
-  const exports = moduleExports as { [Symbol.toStringTag]?: unknown; default?: unknown } | undefined;
-  const Redis = (exports?.[Symbol.toStringTag] === 'Module' ? exports.default : exports) as { prototype?: Record<string, unknown> } | undefined;
+  const Redis = unwrapModule<{ prototype?: Record<string, unknown> } | undefined>(moduleExports);
   const prototype = Redis?.prototype;
   if (prototype && typeof prototype.connect === 'function' && typeof prototype.sendCommand === 'function') return prototype;
   return undefined;

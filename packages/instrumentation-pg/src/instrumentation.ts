@@ -13,6 +13,7 @@ import {
   createDbConnectionInstruments,
   guard,
   reportFailure,
+  seconds,
   timeTlsUpgrade,
   type ChannelHandlers,
   type ConnectionState,
@@ -52,8 +53,6 @@ interface CheckedOut {
   readonly pool: PoolState;
   readonly at: number;
 }
-
-const seconds = (from: number) => Math.max(0, performance.now() - from) / 1000;
 
 function isClient(value: unknown): value is PgClient {
   return value !== null && typeof value === 'object' && typeof (value as PgClient).on === 'function';
@@ -141,7 +140,7 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
     const instruments = createDbConnectionInstruments(this.meter);
     this._dbInstruments = instruments;
     this.meter.addBatchObservableCallback(
-      (result) => this.guarded('observe pg pools', () => this.gauges.observe(result, instruments, this.pools.live())),
+      (result) => this.guarded('observe pg pools', () => this.gauges.observe(result, instruments, this.ownPools())),
       [instruments.count, instruments.idleMax, instruments.idleMin, instruments.max, instruments.pendingRequests],
     );
   }
@@ -190,7 +189,7 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
     const connection = client.connection;
     if (!connection || !hasConnection(client)) return;
     // connect() called twice: pg reports the error, there is no new attempt.
-    if (client._connecting || client._connected || this.attempts.has(client) || this.tracker.get(client)) return;
+    if (client._connecting || client._connected || this.attempts.has(client) || this.tracker.get(client) || !this.claim(client)) return;
     const pool = this._creatingPool;
     const target = clientTarget(client);
     pool?.identify(() => target);
@@ -275,7 +274,7 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
       return;
     }
     // A client connected before the instrumentation was enabled: adopt it.
-    if (!hasConnection(client) || client._connected !== true || client._ending || client._ended || isPoolClient(client)) return;
+    if (!hasConnection(client) || client._connected !== true || client._ending || client._ended || isPoolClient(client) || !this.claim(client)) return;
     this.bareUse(client, this.withPeer(this.pgAttributes(clientTarget(client), undefined), client));
   }
 
@@ -296,21 +295,29 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
   private onCheckoutEnded(checkout: Checkout, error: unknown, client: unknown): void {
     const pool = this._pools?.get(checkout.pool);
     if (!pool) return; // disabled since the checkout started
+    const reported = this.claim(checkout.pool); // else another instance reports this pool (its connections may be ours)
     if (error) {
-      if (isPoolTimeout(error)) this._dbInstruments.timeouts.add(1, pool.attributes.pool);
+      if (reported && isPoolTimeout(error)) this._dbInstruments.timeouts.add(1, pool.attributes.pool);
       return;
     }
     if (!isClient(client)) return;
     // The client's server target is read only while the pool or the client is new to us: not per checkout.
     pool.identify(() => clientTarget(client));
-    this._dbInstruments.waitTime.record(seconds(checkout.startedAt), pool.attributes.pool);
+    if (reported) this._dbInstruments.waitTime.record(seconds(checkout.startedAt), pool.attributes.pool);
     this.checkedOut.set(client, { pool, at: performance.now() });
     // Created and reused need the client's connection attempt, which only pg's JavaScript client shows.
     if (!hasConnection(client)) return;
     const state =
-      this.tracker.used(client) ?? this.tracker.adopt(client, this.withPeer(this.pgAttributes(clientTarget(client), pool), client));
+      this.tracker.used(client) ??
+      (this.tracker.claim(client) ? this.tracker.adopt(client, this.withPeer(this.pgAttributes(clientTarget(client), pool), client)) : undefined);
+    if (!state) return; // another instance counts this connection
     const record = recordOf(state) ?? this.follow(client, state, pool);
     record.pool ??= pool;
+  }
+
+  /** The pools this instance reports (each pool is reported by one instance per MeterProvider). */
+  private *ownPools(): Generator<readonly [PgPool, PoolState]> {
+    for (const entry of this.pools.live()) if (this.claim(entry[0])) yield entry;
   }
 
   private listenToPool(pool: PgPool): () => void {
@@ -325,7 +332,8 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
     const checkedOut = this.checkedOut.get(client);
     if (!checkedOut) return; // handed out before the instrumentation was enabled, or by pg-pool to itself
     this.checkedOut.delete(client);
-    this._dbInstruments.useTime.record(seconds(checkedOut.at), checkedOut.pool.attributes.pool);
+    const pool = checkedOut.pool.pool;
+    if (pool && this.claim(pool)) this._dbInstruments.useTime.record(seconds(checkedOut.at), checkedOut.pool.attributes.pool);
     this.tracker.released(client);
   }
 

@@ -17,6 +17,7 @@ import {
   InstrumentationNodeModuleFile,
   type InstrumentationModuleDefinition,
 } from '@opentelemetry/instrumentation';
+import { isPromiseLike, moduleExports } from '@connmetrics/core';
 import type { PgClient, PgPool } from './internal-types';
 
 export const SUPPORTED_PG_VERSIONS = ['>=8.0.3 <9'];
@@ -46,13 +47,8 @@ export type Wrap = (target: object, name: string, wrapper: (original: AnyFunctio
 export type Unwrap = (target: object, name: string) => void;
 
 /** The CommonJS exports of a module, also when import-in-the-middle hands over an ES namespace. */
-function commonJsExports(exports: any): any {
-  return exports && exports[Symbol.toStringTag] === 'Module' && exports.default ? exports.default : exports;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
-}
+const commonJsExports = moduleExports;
+const isThenable = isPromiseLike;
 
 function clientConnect(hooks: PgHooks) {
   return (original: AnyFunction): AnyFunction =>

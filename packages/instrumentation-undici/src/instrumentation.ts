@@ -2,7 +2,6 @@ import { performance } from 'node:perf_hooks';
 import type { Attributes } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
-  ATTR_NETWORK_PEER_ADDRESS,
   ATTR_NETWORK_PROTOCOL_VERSION,
   ConnectionTracker,
   HttpClientInstrumentationBase,
@@ -11,6 +10,7 @@ import {
   errorType,
   serverAddress,
   serverPort,
+  seconds,
   type ChannelHandlers,
   type ConnectionState,
   causeOf,
@@ -136,14 +136,11 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
 
   private onConnected(message: ConnectMessage): void {
     const { socket } = message;
-    if (!socket) return;
+    if (!socket || !this.claim(socket)) return;
     const connection = socket as SocketLike;
     const server = this.attemptAttributes(message);
-    const attributes: Attributes = {
-      ...server,
-      [ATTR_NETWORK_PROTOCOL_VERSION]: connection.alpnProtocol === 'h2' ? '2' : '1.1',
-    };
-    if (this._config.recordPeerAddress && connection.remoteAddress) attributes[ATTR_NETWORK_PEER_ADDRESS] = connection.remoteAddress;
+    const version = { [ATTR_NETWORK_PROTOCOL_VERSION]: connection.alpnProtocol === 'h2' ? '2' : '1.1' };
+    const attributes = this.withConnectionDetails(server, version, connection.remoteAddress);
     markConnectionOwner(socket, PACKAGE_NAME); // undici's HTTP/2 sessions are not node:http2 clients' to count
     this.claimSocket(socket, server);
     const state = this.tracker.created(socket, attributes);
@@ -154,10 +151,11 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
     const { errored } = socket as { errored?: unknown };
     const state = this.tracker.closed(socket, causeOf(errored ? errorType(errored) : undefined));
     if (!state) return;
-    this._httpInstruments.connectionDuration.record((performance.now() - state.readyAt) / 1000, state.attributes);
+    this._httpInstruments.connectionDuration.record(seconds(state.readyAt), state.attributes);
   }
 
   private onConnectError(message: ConnectMessage): void {
+    if (!this.claim(message)) return; // every subscriber gets this message: one failure
     this._connectionInstruments.failed.add(1, { ...this.attemptAttributes(message), [ATTR_ERROR_TYPE]: errorType(message.error) });
   }
 
@@ -166,14 +164,14 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
   }
 
   private onSendHeaders({ request, socket }: RequestMessage): void {
-    if (!socket) return;
+    if (!socket || !this.tracker.claim(socket)) return;
     const state =
       this.tracker.used(socket) ?? this.tracker.adopt(socket, this.adoptedAttributes(request, socket as SocketLike));
     state.extra ??= this.watchClose(socket as SocketLike);
     const createdAt = this.requests.get(request);
     this.requests.set(request, socket);
     if (typeof createdAt === 'number') {
-      this._httpInstruments.timeInQueue.record((performance.now() - createdAt) / 1000, state.attributes);
+      this._httpInstruments.timeInQueue.record(seconds(createdAt), state.attributes);
     }
   }
 
