@@ -65,6 +65,17 @@ test('every instrument throws: the application sees exactly what it sees uninstr
   expect(duplicates(errors)).toEqual([]);
 });
 
+test.each(['getMeter', 'instruments'])(
+  'a MeterProvider whose %s throws at setup: registering does not throw, every request of every protocol succeeds as without, each failure logged once',
+  async (where) => {
+    const { values, diag } = await runScenario<WorkloadValues>('faults.cjs', 'workload', { mode: `setup-${where}` });
+    expect(values.outcomes).toEqual(uninstrumented.outcomes);
+    const errors = errorLines(diag);
+    for (const scope of Object.values(SCOPES)) expect(errors.some((line) => line.startsWith(scope))).toBe(true);
+    expect(duplicates(errors)).toEqual([]);
+  },
+);
+
 test('counters throw while gauges are read: no connection is left open in a gauge once every connection closed', async () => {
   const { values, collections } = await runScenario<WorkloadValues>('faults.cjs', 'workload', { mode: 'counters' });
   expect(values.outcomes).toEqual(uninstrumented.outcomes);

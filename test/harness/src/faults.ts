@@ -33,6 +33,18 @@ export function throwingMeterProvider(): MeterProvider {
   };
 }
 
+/**
+ * A MeterProvider that throws at setup: at `getMeter()`, or (`instruments`)
+ * at every `create*()` and `addBatchObservableCallback()` of its meters.
+ */
+export function setupThrowingMeterProvider(where: 'getMeter' | 'instruments'): MeterProvider {
+  const throwing = () => {
+    throw new Error(`forced ${where} failure`);
+  };
+  if (where === 'getMeter') return { getMeter: throwing };
+  return { getMeter: () => new Proxy({} as Meter, { get: () => throwing }) };
+}
+
 export interface CapturedDiag {
   readonly errors: string[];
   readonly all: Array<{ level: string; message: string }>;

@@ -6,6 +6,7 @@ export { postgresAddress, redisAddress, requireReachable, type PostgresAddress, 
 export { waitFor, sleep } from './wait';
 export { runFixture, reportFixtureResult, type FixtureOptions, type FixtureRun } from './fixture';
 export { throwingMeterProvider, captureDiag, type CapturedDiag } from './faults';
+export { setupThrowingMeterProvider } from './faults';
 export { startOtlpReceiver, OtlpMetrics, type OtlpReceiver, type OtlpReceiverOptions, type OtlpPoint, type OtlpTransport, type ReceivedExport } from './otlp-receiver';
 export { startPrometheus, prometheusBinary, type PrometheusServer, type PrometheusSample, type PrometheusOptions } from './prometheus';
 export { startProcess, type RunningProcess, type ProcessOptions, type ProcessExit } from './process';
