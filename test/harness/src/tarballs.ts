@@ -1,0 +1,52 @@
+/*
+ * The packages as users get them: `pnpm pack` tarballs installed with npm
+ * into a scratch application. Packing runs once per test process (the
+ * promise is kept); each scratch app gets its own directory.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The workspace's root (test/harness/build → ../../..). */
+const ROOT = resolve(__dirname, '..', '..', '..');
+
+/** Every publishable package, by directory under packages/. */
+export const PACKAGE_DIRECTORIES = ['core', 'instrumentation-undici', 'instrumentation-http', 'instrumentation-pg', 'instrumentation-ioredis', 'instrumentation-grpc', 'auto'];
+
+let packed: Promise<Record<string, string>> | undefined;
+
+/** Packs every package (built first by the test runner's `tsc -b`) once; resolves package name → tarball path. */
+export function packTarballs(): Promise<Record<string, string>> {
+  return (packed ??= (async () => {
+    const destination = await mkdtemp(join(tmpdir(), 'connmetrics-tarballs-'));
+    await Promise.all(
+      PACKAGE_DIRECTORIES.map((directory) => run('pnpm', ['pack', '--pack-destination', destination], { cwd: join(ROOT, 'packages', directory) })),
+    );
+    const tarballs: Record<string, string> = {};
+    for (const file of await readdir(destination)) {
+      const match = /^connmetrics-(.+)-\d+\.\d+\.\d+.*\.tgz$/.exec(file);
+      if (match) tarballs[`@connmetrics/${match[1]}`] = join(destination, file);
+    }
+    return tarballs;
+  })());
+}
+
+/**
+ * A scratch application with every connmetrics tarball and `dependencies`
+ * (from the registry, or npm's cache) installed by npm. Returns its directory.
+ */
+export async function installScratchApp(dependencies: Record<string, string> = {}): Promise<string> {
+  const tarballs = await packTarballs();
+  const directory = await mkdtemp(join(tmpdir(), 'connmetrics-app-'));
+  const files = Object.fromEntries(Object.entries(tarballs).map(([name, path]) => [name, `file:${path}`]));
+  await writeFile(
+    join(directory, 'package.json'),
+    JSON.stringify({ name: 'scratch-app', private: true, dependencies: { ...files, ...dependencies }, overrides: files }, null, 2),
+  );
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: directory, timeout: 240_000 });
+  return directory;
+}
