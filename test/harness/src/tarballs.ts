@@ -35,11 +35,22 @@ export function packTarballs(): Promise<Record<string, string>> {
   })());
 }
 
+const apps = new Map<string, Promise<string>>();
+
 /**
  * A scratch application with every connmetrics tarball and `dependencies`
- * (from the registry, or npm's cache) installed by npm. Returns its directory.
+ * (from the registry, or npm's cache) installed by npm, once per test process
+ * and set of dependencies. Returns its directory; tests copy their own
+ * scripts into it.
  */
-export async function installScratchApp(dependencies: Record<string, string> = {}): Promise<string> {
+export function installScratchApp(dependencies: Record<string, string> = {}): Promise<string> {
+  const key = JSON.stringify(Object.entries(dependencies).sort());
+  let app = apps.get(key);
+  if (!app) apps.set(key, (app = install(dependencies)));
+  return app;
+}
+
+async function install(dependencies: Record<string, string>): Promise<string> {
   const tarballs = await packTarballs();
   const directory = await mkdtemp(join(tmpdir(), 'connmetrics-app-'));
   const files = Object.fromEntries(Object.entries(tarballs).map(([name, path]) => [name, `file:${path}`]));
