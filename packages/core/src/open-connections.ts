@@ -66,7 +66,10 @@ export class OpenConnectionsObserver {
     for (const [key, series] of this.previous) {
       if (!current.has(key)) current.set(key, { attributes: series.attributes, value: 0 });
     }
-    for (const series of current.values()) result.observe(instrument, series.value, series.attributes);
+    // The overflow series last: past its own limit the SDK keeps the last overflowing observation, not their sum.
+    const overflow = current.get(OVERFLOW_KEY);
+    for (const [key, series] of current) if (key !== OVERFLOW_KEY) result.observe(instrument, series.value, series.attributes);
+    if (overflow) result.observe(instrument, overflow.value, overflow.attributes);
     for (const [key, series] of current) if (series.value === 0) current.delete(key);
     this.previous = current;
   }
