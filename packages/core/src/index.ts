@@ -1,19 +1,14 @@
+/*
+ * What the protocol packages use, and the types of its public signatures;
+ * nothing else (the socket phase registry, the guarded Meter, channel
+ * subscriptions and hook runners are reached through ConnectionInstrumentationBase).
+ */
 export * from './semconv';
-export { SETUP_DURATION_BUCKETS, LIFETIME_BUCKETS, USES_BUCKETS, IDLE_TIME_BUCKETS } from './buckets';
-export {
-  errorType,
-  serverAddress,
-  serverPort,
-  defaultPortOf,
-  tlsProtocolVersion,
-  attributesKey,
-} from './attributes';
+export { errorType, serverAddress, serverPort, defaultPortOf, attributesKey } from './attributes';
 export { seconds, isPromiseLike, moduleExports } from './helpers';
-export { ConnectionClaims } from './claims';
-export { guardedMeter } from './guarded-meter';
-export { missingNodeSupport, MINIMUM_NODE } from './node-support';
 export { guard, reportFailure } from './guard';
-export { ChannelSubscriptions, type ChannelHandlers } from './channels';
+export type { ChannelHandlers } from './channels';
+export type { ConnectionClaims } from './claims';
 export {
   createConnectionInstruments,
   createHttpConnectionInstruments,
@@ -22,22 +17,13 @@ export {
   type HttpConnectionInstruments,
   type DbConnectionInstruments,
 } from './instruments';
-export {
-  acquireSocketPhases,
-  releaseSocketPhases,
-  claimSocketPhases,
-  claimNextSocketPhases,
-  timeTlsUpgrade,
-  isSocketFollowed,
-  type PhaseTarget,
-} from './socket-phases';
+export { timeTlsUpgrade, type PhaseTarget } from './socket-phases';
 export { ConnectionTracker, causeOf, type ConnectionState, type UseCounters, type CloseCause } from './connection-tracker';
 export { OpenConnectionsObserver } from './open-connections';
 export { ConnectionInstrumentationBase } from './base';
 export type { ConnectionInstrumentationConfig, ConnectionInfo } from './types';
-export { HookRunner } from './guard';
 export { HttpClientInstrumentationBase } from './http-base';
 export { MethodWrap, MethodWraps, type WrapperFactory } from './method-wrap';
-export { SeriesCounter, DEFAULT_CARDINALITY_LIMIT, OVERFLOW_ATTRIBUTES, type CounterSeries } from './series-counter';
+export type { SeriesCounter, CounterSeries } from './series-counter';
 export { markConnectionOwner, connectionOwner } from './connection-owners';
 export { tlsOutcomeOf, tlsHandshakeAttributes, type TlsOutcome } from './tls-handshake';

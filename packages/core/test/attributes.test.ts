@@ -1,4 +1,5 @@
-import { defaultPortOf, errorType, serverAddress, serverPort, tlsProtocolVersion } from '../src';
+import { defaultPortOf, errorType, serverAddress, serverPort } from '../src';
+import { tlsProtocolVersion } from '../src/attributes';
 
 describe('errorType', () => {
   test.each([

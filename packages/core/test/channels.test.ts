@@ -1,5 +1,5 @@
 import * as diagnosticsChannel from 'node:diagnostics_channel';
-import { ChannelSubscriptions } from '../src';
+import { ChannelSubscriptions } from '../src/channels';
 
 function recordingDiag() {
   const calls: Array<[string, string]> = [];

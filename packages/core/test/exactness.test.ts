@@ -4,18 +4,10 @@
  */
 import { TestMetrics, captureDiag, throwingMeterProvider } from '@connmetrics/test-harness';
 import type { Meter, MeterProvider } from '@opentelemetry/api';
-import {
-  ConnectionClaims,
-  ConnectionInstrumentationBase,
-  ConnectionTracker,
-  DEFAULT_CARDINALITY_LIMIT,
-  OVERFLOW_ATTRIBUTES,
-  SeriesCounter,
-  attributesKey,
-  createConnectionInstruments,
-  missingNodeSupport,
-  type ChannelHandlers,
-} from '../src';
+import { ConnectionInstrumentationBase, ConnectionTracker, attributesKey, createConnectionInstruments, type ChannelHandlers } from '../src';
+import { ConnectionClaims } from '../src/claims';
+import { missingNodeSupport } from '../src/node-support';
+import { DEFAULT_CARDINALITY_LIMIT, OVERFLOW_ATTRIBUTES, SeriesCounter } from '../src/series-counter';
 
 describe('attributesKey', () => {
   test('the same set in two insertion orders is one key; 443 and "443" are two', () => {

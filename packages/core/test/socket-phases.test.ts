@@ -1,16 +1,16 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { TestMetrics, certs, freePort, waitFor } from '@connmetrics/test-harness';
+import { createConnectionInstruments } from '../src';
 import {
   acquireSocketPhases,
   claimNextSocketPhases,
   claimSocketPhases,
-  createConnectionInstruments,
   isSocketFollowed,
   releaseSocketPhases,
   timeTlsUpgrade,
   type PhaseTarget,
-} from '../src';
+} from '../src/socket-phases';
 
 const CONNECT = 'connmetrics.connection.connect.duration';
 const TLS_HANDSHAKE = 'connmetrics.tls.handshake.duration';

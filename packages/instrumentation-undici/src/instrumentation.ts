@@ -164,9 +164,11 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
   }
 
   private onSendHeaders({ request, socket }: RequestMessage): void {
-    if (!socket || !this.tracker.claim(socket)) return;
+    if (!socket) return;
     const state =
-      this.tracker.used(socket) ?? this.tracker.adopt(socket, this.adoptedAttributes(request, socket as SocketLike));
+      this.tracker.used(socket) ??
+      (this.tracker.claim(socket) ? this.tracker.adopt(socket, this.adoptedAttributes(request, socket as SocketLike)) : undefined);
+    if (!state) return; // another instance counts this connection
     state.extra ??= this.watchClose(socket as SocketLike);
     const createdAt = this.requests.get(request);
     this.requests.set(request, socket);
