@@ -34,7 +34,9 @@ console.log('=== set-up: servers and system packages ===');
 if (!(await setupServices())) failedSteps.push('set-up');
 
 const buildStart = Date.now();
-const build = spawnSync(join(root, 'node_modules/.bin/tsc'), ['-b'], { cwd: root, stdio: 'inherit' });
+// PACKAGE_VERSION of every package from its package.json, then one build.
+const versions = spawnSync(process.execPath, [join(root, 'tools/generate-versions.mjs')], { cwd: root, stdio: 'inherit' });
+const build = versions.status === 0 ? spawnSync(join(root, 'node_modules/.bin/tsc'), ['-b'], { cwd: root, stdio: 'inherit' }) : versions;
 if (build.status !== 0) {
   console.error('tsc -b failed');
   process.exit(1);

@@ -87,6 +87,8 @@ function conditionProblems(entry, where) {
   const nested = keys.filter((key) => typeof entry[key] === 'object');
   if (nested.length === 0) {
     if (keys[0] !== 'types') problems.push(`${where}: "types" must come first (got ${keys.join(', ')})`);
+    const jsTargets = keys.filter((key) => key !== 'types');
+    if (jsTargets.length > 1) problems.push(`${where}: one types for ${jsTargets.join(' and ')}: nest each condition with its own types`);
     const js = entry.default ?? entry.import ?? entry.require;
     const types = entry.types;
     const pairs = { '.mjs': '.d.mts', '.cjs': '.d.cts', '.js': '.d.ts' };
