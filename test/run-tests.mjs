@@ -4,7 +4,8 @@
 //    manual step);
 // 2. tsc -b: type-check and build once;
 // 3. the package checks (tools/check-packages.mjs: manifests, tarballs,
-//    `npm publish --dry-run`, the types of every entry point under CJS and ESM);
+//    `npm publish --dry-run`, the types of every entry point under CJS and
+//    ESM) and the docs checks (tools/check-docs.mjs: links and file names);
 // 4. jest on every supported Node.js (or the majors in TEST_NODE_VERSIONS,
 //    e.g. "22"), and on each the leak test (100,000 connections) as its own
 //    step with its own time budget, so it never runs beside the other files.
@@ -28,7 +29,7 @@ const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(0)} s`;
 
 let passed = 0;
 let failed = 0;
-let failedSteps = [];
+const failedSteps = [];
 
 console.log('=== set-up: servers and system packages ===');
 if (!(await setupServices())) failedSteps.push('set-up');
@@ -43,15 +44,16 @@ if (build.status !== 0) {
 }
 console.log(`tsc -b: ${seconds(buildStart)}`);
 
-if (fullRun || process.env.CONNMETRICS_CHECK_PACKAGES === '1') {
+/** Runs a check script that ends with a {"passed":N,"failed":N} line; adds its counts to the totals. */
+function checks(label, script) {
   const checkStart = Date.now();
-  console.log('\n=== package checks ===');
-  const node = nodeBinary(SUPPORTED_NODE_MAJORS.at(-1));
-  const check = spawnSync(node, [join(root, 'tools/check-packages.mjs'), '--json'], {
+  console.log(`\n=== ${label} ===`);
+  const major = SUPPORTED_NODE_MAJORS.at(-1);
+  const check = spawnSync(nodeBinary(major), [join(root, script), '--json'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
     encoding: 'utf8',
-    env: envFor(SUPPORTED_NODE_MAJORS.at(-1)),
+    env: envFor(major),
   });
   const lines = (check.stdout ?? '').trimEnd().split('\n');
   let summary;
@@ -64,8 +66,13 @@ if (fullRun || process.env.CONNMETRICS_CHECK_PACKAGES === '1') {
   }
   passed += summary.passed;
   failed += summary.failed;
-  if (check.status !== 0) failedSteps.push('package checks');
-  console.log(`package checks: ${summary.passed} passed, ${summary.failed} failed (${seconds(checkStart)})`);
+  if (check.status !== 0) failedSteps.push(label);
+  console.log(`${label}: ${summary.passed} passed, ${summary.failed} failed (${seconds(checkStart)})`);
+}
+
+if (fullRun || process.env.CONNMETRICS_CHECK_PACKAGES === '1') {
+  checks('package checks', 'tools/check-packages.mjs');
+  checks('docs checks', 'tools/check-docs.mjs');
 }
 
 const outDir = mkdtempSync(join(tmpdir(), 'connmetrics-jest-'));
