@@ -11,6 +11,8 @@
 //   would): LICENSE, README and CHANGELOG in it, no tests or build info, every
 //   source map with its sources, every exports target present, a manifest
 //   with no `workspace:` range and no private package;
+// - the sources compile against the lowest `@opentelemetry/api` of the peer
+//   range (root devDependency `otel-api-lowest`), so the range is honest;
 // - `npm publish --dry-run` of that tarball succeeds without a warning;
 // - the types of every entry point, against what it really exports at run
 //   time: a scratch TypeScript project installs the tarballs and, under
@@ -170,6 +172,48 @@ for (const { dir, rel, pkg } of packages) {
       readFileSync(versionFile, 'utf8') === versionSource(pkg) ? undefined : 'run node tools/generate-versions.mjs',
     );
   }
+}
+
+// ---- the lowest @opentelemetry/api of the peer range -------------------------
+
+// The sources must compile against the lowest version the peer range admits
+// (root devDependency `otel-api-lowest`): a range wider than the code needs
+// fails here, not in a user's build.
+const lowestApi = join(root, 'node_modules/otel-api-lowest');
+const lowestVersion = readJson(join(lowestApi, 'package.json')).version;
+for (const { dir, rel, pkg } of packages) {
+  const range = pkg.peerDependencies?.['@opentelemetry/api'];
+  if (!range || !existsSync(join(dir, 'tsconfig.json'))) continue;
+  checking(`${pkg.name}: sources compile against @opentelemetry/api ${lowestVersion}, the lowest of ${range}`, () => {
+    const lowest = /^(?:\^|>=\s*)(\d+\.\d+\.\d+)/.exec(range)?.[1];
+    if (lowest !== lowestVersion) return `the peer range ${range} must start at ${lowestVersion} (or move otel-api-lowest to its lowest version)`;
+    const config = join(tmpdir(), `connmetrics-api-lowest-${process.pid}-${rel.replace(/\W/g, '-')}.json`);
+    writeFileSync(
+      config,
+      JSON.stringify({
+        extends: join(dir, 'tsconfig.json'),
+        compilerOptions: {
+          noEmit: true,
+          composite: false,
+          declaration: false,
+          declarationMap: false,
+          incremental: false,
+          rootDir: join(dir, 'src'),
+          typeRoots: [join(root, 'node_modules/@types')],
+          paths: { '@opentelemetry/api': [lowestApi] },
+        },
+        include: [join(dir, 'src')],
+        references: [],
+      }),
+    );
+    try {
+      const run = spawnSync(join(root, 'node_modules/.bin/tsc'), ['-p', config], { cwd: dir, encoding: 'utf8' });
+      const errors = `${run.stdout}${run.stderr}`.split('\n').filter((line) => /error TS/.test(line));
+      return errors.length ? errors.slice(0, 3).join(' | ') : run.status !== 0 ? `tsc exit ${run.status}` : undefined;
+    } finally {
+      rmSync(config, { force: true });
+    }
+  });
 }
 
 // ---- tarballs and npm publish --dry-run --------------------------------------
