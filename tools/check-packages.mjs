@@ -57,6 +57,18 @@ function checking(name, fn) {
 }
 
 const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
+
+/**
+ * How to run pnpm: the pnpm running this script (`pnpm test` sets
+ * npm_execpath, also when pnpm itself came from npx and is not on the PATH),
+ * else `pnpm` on the PATH.
+ */
+function pnpm(args) {
+  const execpath = process.env.npm_execpath ?? '';
+  if (/pnpm/.test(execpath) && /\.[cm]?js$/.test(execpath)) return [process.execPath, [execpath, ...args]];
+  if (/pnpm/.test(execpath)) return [execpath, args];
+  return ['pnpm', args];
+}
 const workspaceDirs = [
   ...readdirSync(join(root, 'packages')).map((dir) => join(root, 'packages', dir)),
   join(root, 'test/harness'),
@@ -230,7 +242,8 @@ for (const { dir, pkg } of packages) {
   let tarball;
   checking(`${name}: pnpm pack`, () => {
     const before = new Set(readdirSync(tarballs));
-    execFileSync('pnpm', ['pack', '--pack-destination', tarballs], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, args] = pnpm(['pack', '--pack-destination', tarballs]);
+    execFileSync(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     const created = readdirSync(tarballs).filter((file) => !before.has(file) && file.endsWith('.tgz'));
     if (created.length !== 1) return `expected one tarball, got ${created.join(', ') || 'none'}`;
     tarball = join(tarballs, created[0]);
