@@ -13,6 +13,11 @@
  * those two protocols churn 4,000 each; undici and node:http 36,000 each,
  * ioredis 20,000. Each protocol runs its own churn concurrently with the
  * others, in two halves.
+ *
+ * `pnpm test` runs this file on its own, after the other files (see
+ * test/run-tests.mjs), so its churn never competes with them for the CPU; its
+ * budget below is several times what the churn takes on a loaded 2-core
+ * machine (about 3 minutes), and it proves nothing about speed.
  */
 import { postgresAddress, requireReachable } from '@connmetrics/test-harness';
 import { PROTOCOLS, runScenario, type Protocol } from './support/fixtures';
@@ -31,6 +36,8 @@ const USES: Record<Protocol, number> = { undici: 1, http: 1, pg: 2, ioredis: 2, 
  * libraries and of V8 (measured: under 1 MB).
  */
 const HEAP_BUDGET = 8 * 1024 * 1024;
+/** Time budget of the churn process (not an assertion: a bound so a hang ends the run). */
+const CHURN_TIMEOUT_MS = 900_000;
 
 interface Measure {
   heapUsed: number;
@@ -66,7 +73,7 @@ test('100,000 churned connections across every protocol leave nothing behind', a
     'churn.cjs',
     'churn',
     { counts: COUNTS, warmup: WARMUP, redisPort: redis.port },
-    { execArgv: ['--expose-gc'], timeoutMs: 300_000 },
+    { execArgv: ['--expose-gc'], timeoutMs: CHURN_TIMEOUT_MS },
   );
 
   // No warning at all: no MaxListenersExceededWarning, no leak detector of any library.
@@ -98,4 +105,4 @@ test('100,000 churned connections across every protocol leave nothing behind', a
   const { baseline, after } = values;
   expect({ ...after, heapUsed: 0 }).toEqual({ ...baseline, heapUsed: 0 });
   expect(after.heapUsed - baseline.heapUsed).toBeLessThanOrEqual(HEAP_BUDGET);
-}, 320_000);
+}, CHURN_TIMEOUT_MS + 20_000);

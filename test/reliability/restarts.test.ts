@@ -174,7 +174,7 @@ describe('Redis: CLIENT KILL and a full restart of the server', () => {
     try {
       await app.waitForLine(/^STOP-SERVER/, 30_000);
       await redis.stop();
-      await new Promise((resolve) => setTimeout(resolve, 500)); // a few refused reconnect attempts
+      await app.waitForLine(/^REFUSED$/, 30_000); // at least one refused reconnect attempt
       await redis.start();
       app.kill('SIGUSR2');
       const line = await app.waitForLine(/^RESULT /, 30_000);

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 
 /** The Node.js major versions the suite runs on, in order. */
-export const SUPPORTED_NODE_MAJORS = ['22', '24'];
+export const SUPPORTED_NODE_MAJORS = ['22', '24', '26'];
 
 /** Absolute path of the pinned `node` binary for a major version. */
 export function nodeBinary(major) {

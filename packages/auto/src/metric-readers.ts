@@ -9,6 +9,24 @@ import type { MetricsExporterName, OtlpSettings, Settings } from './settings';
 import { warnOnce } from './warnings';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
+/**
+ * Loads an exporter package the settings ask for. Only the default
+ * (OTLP over http/protobuf) is a dependency; the others are optional peer
+ * dependencies, so an application installs only the one it uses: a missing
+ * one leaves the reader out with a warning naming the package to install.
+ */
+function exporterPackage<T>(name: string, load: () => T): T {
+  try {
+    return load();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if ((code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') && String((error as Error).message).includes(name)) {
+      throw new Error(`${name} is not installed; install it beside @connmetrics/auto (npm install ${name})`);
+    }
+    throw error;
+  }
+}
+
 /** The OTLP exporter of a protocol, loaded only when used (the gRPC one pulls in @grpc/grpc-js). */
 function otlpExporter({ protocol, urlOverride }: OtlpSettings, timeoutMillis: number): PushMetricExporter {
   // The exporter must give up (retries included) within the reader's export timeout: otherwise
@@ -17,11 +35,17 @@ function otlpExporter({ protocol, urlOverride }: OtlpSettings, timeoutMillis: nu
   const config = urlOverride === undefined ? { timeoutMillis } : { url: urlOverride, timeoutMillis };
   switch (protocol) {
     case 'grpc': {
-      const { OTLPMetricExporter } = require('@opentelemetry/exporter-metrics-otlp-grpc') as typeof import('@opentelemetry/exporter-metrics-otlp-grpc');
+      const { OTLPMetricExporter } = exporterPackage(
+        '@opentelemetry/exporter-metrics-otlp-grpc',
+        () => require('@opentelemetry/exporter-metrics-otlp-grpc') as typeof import('@opentelemetry/exporter-metrics-otlp-grpc'),
+      );
       return new OTLPMetricExporter(config);
     }
     case 'http/json': {
-      const { OTLPMetricExporter } = require('@opentelemetry/exporter-metrics-otlp-http') as typeof import('@opentelemetry/exporter-metrics-otlp-http');
+      const { OTLPMetricExporter } = exporterPackage(
+        '@opentelemetry/exporter-metrics-otlp-http',
+        () => require('@opentelemetry/exporter-metrics-otlp-http') as typeof import('@opentelemetry/exporter-metrics-otlp-http'),
+      );
       return new OTLPMetricExporter(config);
     }
     case 'http/protobuf': {
@@ -32,13 +56,16 @@ function otlpExporter({ protocol, urlOverride }: OtlpSettings, timeoutMillis: nu
 }
 
 function prometheusReader(settings: Settings): MetricReader {
-  const { PrometheusExporter } = require('@opentelemetry/exporter-prometheus') as typeof import('@opentelemetry/exporter-prometheus');
+  const { PrometheusExporter } = exporterPackage(
+    '@opentelemetry/exporter-prometheus',
+    () => require('@opentelemetry/exporter-prometheus') as typeof import('@opentelemetry/exporter-prometheus'),
+  );
   const host = settings.prometheusHost;
   const port = settings.prometheusPort;
   const exporter = new PrometheusExporter({ ...(host === undefined ? {} : { host }), port }, (error) => {
     if (error) {
       const code = (error as NodeJS.ErrnoException).code ?? error.message;
-      warnOnce('prometheus-listen', `connmetrics: the Prometheus exporter cannot listen on ${host ?? '0.0.0.0'}:${port} (${code}); metrics are not served.`);
+      warnOnce('prometheus-listen', `connmetrics: the Prometheus exporter cannot listen on ${host ?? 'localhost'}:${port} (${code}); metrics are not served.`);
     }
   });
   // The exporter packages pin their own patch release of sdk-metrics; the

@@ -6,10 +6,36 @@
  * The hook is registered only when an enabled instrumentation patches a
  * module, only for those modules, and not when the command line already
  * loads import-in-the-middle's hook for every module.
+ *
+ * Where Node runs import-in-the-middle's hooks in the application thread
+ * (`module.registerHooks`: 22.22.3+, 24.11.1+, 26), they are registered that
+ * way: `module.register()` is deprecated from Node 26 (DEP0205) and would print
+ * a warning into the application's output. The synchronous hooks come from
+ * the import-in-the-middle that @opentelemetry/instrumentation itself uses, so
+ * that its `Hook()` registrations are the ones the loader sees.
  */
-import { register } from 'node:module';
+import { createRequire, register } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { connectionMetrics } from './register.js';
 import { warnOnce } from './warnings.js';
+
+export { connectionMetrics };
+
+interface SyncHooks {
+  supportsSyncHooks(): boolean;
+  register(options: { include: Array<string | RegExp> }): void;
+}
+
+/** import-in-the-middle's synchronous registration, resolved beside @opentelemetry/instrumentation. */
+async function syncHooks(): Promise<SyncHooks | undefined> {
+  const fromHere = createRequire(import.meta.url);
+  const instrumentation = fromHere.resolve('@opentelemetry/instrumentation');
+  const file = createRequire(instrumentation).resolve('import-in-the-middle/register-hooks.mjs');
+  const hooks = (await import(pathToFileURL(file).href)) as Partial<SyncHooks>;
+  return typeof hooks.register === 'function' && typeof hooks.supportsSyncHooks === 'function' && hooks.supportsSyncHooks()
+    ? (hooks as SyncHooks)
+    : undefined;
+}
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -44,7 +70,9 @@ try {
       ...names,
       ...names.map((name) => new RegExp(`/node_modules/${escapeRegExp(name)}/`)),
     ];
-    register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include } });
+    const hooks = await syncHooks().catch(() => undefined);
+    if (hooks) hooks.register({ include });
+    else register('@opentelemetry/instrumentation/hook.mjs', import.meta.url, { data: { include } });
   }
 } catch (error) {
   warnOnce(

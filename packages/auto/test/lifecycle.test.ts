@@ -72,8 +72,9 @@ test('a service with its own SIGTERM handler is flushed and keeps running; its d
   await app.waitForLine(/^graceful-app: ready$/);
   app.kill('SIGTERM');
   await receiver.waitFor((r) => r.exports.length >= 1, 'the export made on SIGTERM');
-  // The first export holds the state at the signal, before the drain.
+  // The first export holds the state at the signal, before the drain (which waits for SIGUSR2).
   expect(receiver.exports[0]!.points.filter((point) => point.metric === REUSED).map((point) => point.value)).toEqual([4]);
+  app.kill('SIGUSR2');
   expect(await app.exited()).toEqual({ code: 0, signal: null });
   expect(app.stdout).toContain('graceful-app: drained');
   expect(receiver.exports).toHaveLength(2);
@@ -106,12 +107,17 @@ test('OTEL_METRIC_EXPORT_INTERVAL: a running service exports at that interval', 
     env: { ...otlpEnv(), OTEL_METRIC_EXPORT_INTERVAL: '200' },
   });
   await app.waitForLine(/^service-app: ready$/);
-  await receiver.waitFor((r) => r.exports.length >= 3, 'three periodic exports', 10_000);
+  // Exports may have started while the work ran (a slow machine): wait for
+  // the first that holds all of it, then for two more at the interval.
+  const created = (index: number) =>
+    receiver.exports[index]!.points
+      .filter((point) => point.metric === CREATED && point.attributes['server.port'] === server.port)
+      .reduce((sum, point) => sum + point.value!, 0);
+  await receiver.waitFor((r) => r.exports.some((_, index) => created(index) === 2), 'a periodic export with the work done', 30_000);
+  const first = receiver.exports.findIndex((_, index) => created(index) === 2);
+  await receiver.waitFor((r) => r.exports.length >= first + 3, 'two more periodic exports', 30_000);
   // Cumulative: every later export repeats the totals.
-  for (const exported of receiver.exports.slice(-2)) {
-    const created = exported.points.filter((point) => point.metric === CREATED && point.attributes['server.port'] === server.port);
-    expect(created.reduce((sum, point) => sum + point.value!, 0)).toBe(2);
-  }
+  expect(receiver.exports.slice(first, first + 3).map((_, index) => created(first + index))).toEqual([2, 2, 2]);
   expect(app.child.exitCode).toBeNull(); // still running
 });
 

@@ -1,6 +1,6 @@
 /*
  * OTEL_METRICS_EXPORTER=prometheus: a real Prometheus server (Debian's
- * package, see .ci/system-packages) scrapes an unmodified service loaded with
+ * package, which pnpm test installs: test/setup-services.mjs) scrapes an unmodified service loaded with
  * @connmetrics/auto/register, and its HTTP API shows the exact counts.
  */
 import { join } from 'node:path';

@@ -1,6 +1,6 @@
 /*
- * A real Prometheus server (the `prometheus` binary: Debian's package, see
- * .ci/system-packages) on a free loopback port, with a temporary
+ * A real Prometheus server (the `prometheus` binary: Debian's package;
+ * test/setup-services.mjs installs it) on a free loopback port, with a temporary
  * configuration and data directory, scraping the given targets. Fails loudly
  * when Prometheus is not installed: tests never skip.
  */
@@ -41,7 +41,7 @@ export function prometheusBinary(): string {
   if (probe.error || probe.status !== 0) {
     throw new Error(
       `Prometheus is not installed (${binary} --version failed: ${probe.error?.message ?? probe.stderr}). ` +
-        'Install it with .ci/system-packages (Debian: apt-get install prometheus) or set PROMETHEUS_BIN.',
+        '`pnpm test` installs it when it runs as root or with sudo (test/setup-services.mjs); otherwise run `sudo apt-get install prometheus`, or set PROMETHEUS_BIN.',
     );
   }
   return binary;

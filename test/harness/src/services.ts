@@ -44,7 +44,7 @@ export async function requireReachable(name: string, host: string, port: number,
       reject(
         new Error(
           `${name} is not reachable at ${host}:${port} (${reason}). ` +
-            `Start it (see .ci/run) or point the tests at one with the environment variables.`,
+            `"pnpm test" starts the local servers (test/setup-services.mjs); start it or point the tests at one with the environment variables.`,
         ),
       );
     };
