@@ -18,7 +18,7 @@ export const SERVER_IDLE_MIN_SECONDS = 0.01;
 export const SERVER_IDLE_MIN_SHARE = 0.05;
 /** A use waited for a connection when its queue or pool wait exceeds this (s), or more than twice the p99 of setting one up. */
 export const WAIT_MIN_SECONDS = 0.01;
-/** Waits matter from this share of the uses that recorded a wait. */
+/** Waits matter from this share of the uses that recorded a wait (the first use of each new connection not counted). */
 export const WAIT_MIN_SHARE = 0.05;
 
 export type RuleId = 'no_reuse' | 'server_idle_timeout' | 'reuse_failures' | 'waits' | 'connect_failures';
@@ -56,7 +56,10 @@ export interface Measures {
   readonly serverIdleMedian: number | undefined;
   /** The longest idle time before the client's own idle timeout closed a connection. */
   readonly clientIdleMax: number | undefined;
-  /** The wait histogram of the row (HTTP queue or pool wait), the threshold used and how many waited longer. */
+  /**
+   * The wait histogram of the row (HTTP queue or pool wait), the threshold used and how many waited
+   * longer, less one per connection created: a new connection's first use waits for it by design.
+   */
   readonly wait: { readonly histogram: HistogramSummary; readonly threshold: number; readonly waited: number };
 }
 
@@ -77,7 +80,7 @@ export function measure(row: RowData): Measures {
     serverIdleCloses,
     serverIdleMedian: serverIdle && serverIdleCloses > 0 ? percentile(serverIdle, 0.5) : undefined,
     clientIdleMax: clientIdle && clientIdle.count > 0 ? clientIdle.max : undefined,
-    wait: { histogram, threshold, waited: countAbove(histogram, threshold) },
+    wait: { histogram, threshold, waited: Math.max(0, countAbove(histogram, threshold) - row.created) },
   };
 }
 
