@@ -75,13 +75,24 @@ describe('the reuse report', () => {
       expect((await redis.report()).row.findings[0]?.fix).toBe('create one `Redis` client at start-up and reuse it for every command');
     });
 
-    test('closed by the server after each use (Connection: close) → enable keep-alive on the server', async () => {
+    test('closed by the server after each use (Connection: close) → share one client, or enable keep-alive on the server', async () => {
       const { connection, report } = setup(UNDICI);
       for (let i = 0; i < 10; i++) connection(server, 1, { reason: 'server_closed', idle: 0.0002 });
       const { row } = await report();
       expect(rules(row)).toEqual(['no_reuse']); // idle 0.2 ms ≤ SERVER_IDLE_MIN_SECONDS: not an idle timeout
       expect(row.verdict).toContain('(by the server: 10 of 10)');
-      expect(row.findings[0]?.fix).toContain('enable keep-alive on the server');
+      expect(row.findings[0]?.fix).toBe(
+        'share one undici `Agent`/`Pool` (or the global dispatcher) across requests instead of one per request, and do not send `connection: close`; ' +
+          'if it already does, the server ends each connection after its use (`Connection: close`, a per-connection request limit): enable keep-alive on the server',
+      );
+    });
+
+    test('closed by errors: the verdict says so', async () => {
+      const { connection, report } = setup(UNDICI);
+      for (let i = 0; i < 4; i++) connection(server, 1, { reason: 'error', errorType: 'UND_ERR_SOCKET' });
+      const { row } = await report();
+      expect(row.closedByReason).toEqual({ error: 4 });
+      expect(row.verdict).toMatch(/^no reuse: 4 uses, 4 connections, each closed after 1 use \(by an error: 4 of 4\) — share one undici/);
     });
 
     test(`fewer than ${NO_REUSE_MIN_CONNECTIONS} connections, or reuse at 20 % and above: ok`, async () => {
@@ -225,6 +236,14 @@ describe('the reuse report', () => {
       const { row } = await report();
       expect(row.wait.waited).toBe(0);
       expect(rules(row)).toEqual(['no_reuse']);
+    });
+
+    test('fewer than 3 waits are chance: ok', async () => {
+      const { http, connection, report } = setup(UNDICI);
+      connection(server, 10);
+      for (let i = 0; i < 7; i++) http.timeInQueue.record(0.00002, server);
+      for (let i = 0; i < 3; i++) http.timeInQueue.record(0.3, server); // 2 beyond the first use of the connection
+      expect((await report()).row.verdict).toBe('ok');
     });
 
     test('fewer than 5 % waited: ok', async () => {

@@ -26,9 +26,9 @@ function block(row: ConnectionReportRow): string[] {
     `  closed: ${counts(row.closedByReason)}; idle before a server close: ${
       row.idleBeforeServerClose.count === 0 ? '—' : `median ${seconds(row.idleBeforeServerClose.p50)}`
     }`,
-    `  connect ${pair(row.connect)}, TLS ${pair(row.tls)}, DNS ${pair(row.dns)}, ${
-      row.wait.metric === 'db.client.connection.wait_time' ? 'pool wait' : 'queue'
-    } ${pair(row.wait)}`,
+    `  connect ${pair(row.connect)}, TLS ${pair(row.tls)}, DNS ${pair(row.dns)}${
+      row.wait.metric === undefined ? '' : `, ${row.wait.metric === 'db.client.connection.wait_time' ? 'pool wait' : 'queue'} ${pair(row.wait)}`
+    }`,
   ];
   if (row.findings.length === 0) lines.push('  → ok');
   for (const finding of row.findings) lines.push(`  → ${finding.verdict}${finding.fix ? ` — ${finding.fix}` : ''}`);

@@ -18,6 +18,8 @@ export const SERVER_IDLE_MIN_SECONDS = 0.01;
 export const SERVER_IDLE_MIN_SHARE = 0.05;
 /** A use waited for a connection when its queue or pool wait exceeds this (s), or more than twice the p99 of setting one up. */
 export const WAIT_MIN_SECONDS = 0.01;
+/** Fewer waits than this are chance (a GC pause, a busy event loop), not a shortage of connections. */
+export const WAIT_MIN_COUNT = 3;
 /** Waits matter from this share of the uses that recorded a wait (the first use of each new connection not counted). */
 export const WAIT_MIN_SHARE = 0.05;
 
@@ -113,11 +115,25 @@ export const noReuse: Rule = (row, m) => {
   const words = clientWords(row.client);
   const server = row.closedByReason['server_closed'] ?? 0;
   const client = (row.closedByReason['client_closed'] ?? 0) + (row.closedByReason['idle_timeout'] ?? 0);
+  const errors = row.closedByReason['error'] ?? 0;
   const oneUse = m.closed > 0 && m.closedAfterOneUse === m.closed ? `, each closed after 1 use` : m.closedAfterOneUse > 0 ? `, ${m.closedAfterOneUse} of the ${m.closed} closed after 1 use` : '';
-  const by = m.closed === 0 ? '' : server > client ? ` (by the server: ${server} of ${m.closed})` : ` (by the client: ${client} of ${m.closed})`;
+  const most = Math.max(server, client, errors);
+  const by =
+    m.closed === 0 || most === 0
+      ? ''
+      : most === client
+        ? ` (by the client: ${client} of ${m.closed})`
+        : most === server
+          ? ` (by the server: ${server} of ${m.closed})`
+          : ` (by an error: ${errors} of ${m.closed})`;
   const verdict = `no reuse: ${plural(m.uses, 'use')}, ${plural(row.created, 'connection')}${oneUse}${by}`;
-  if (server > client) {
-    return { rule: 'no_reuse', verdict, fix: 'the server ends connections after their use (`Connection: close`, a per-connection request limit): enable keep-alive on the server' };
+  if (most === server && server > client) {
+    // The client may have asked for it (keep-alive off sends `Connection: close`): both sides are named.
+    return {
+      rule: 'no_reuse',
+      verdict,
+      fix: `${words.share}; if it already does, the server ends each connection after its use (\`Connection: close\`, a per-connection request limit): enable keep-alive on the server`,
+    };
   }
   return { rule: 'no_reuse', verdict, fix: words.share };
 };
@@ -152,12 +168,12 @@ export const reuseFailures: Rule = (row, m) => {
 
 /**
  * waits: uses waited longer than the threshold (WAIT_MIN_SECONDS, or twice the
- * p99 of DNS + connect + TLS when that is longer) for WAIT_MIN_SHARE of the
- * recorded waits, or the pool timed out.
+ * p99 of DNS + connect + TLS when that is longer), at least WAIT_MIN_COUNT
+ * times and for WAIT_MIN_SHARE of the recorded waits, or the pool timed out.
  */
 export const waits: Rule = (row, m) => {
   const { histogram, waited } = m.wait;
-  const enough = waited >= 1 && waited >= WAIT_MIN_SHARE * histogram.count;
+  const enough = waited >= WAIT_MIN_COUNT && waited >= WAIT_MIN_SHARE * histogram.count;
   if (!enough && row.poolTimeouts < 1) return undefined;
   const timeouts = row.poolTimeouts > 0 ? `, ${plural(row.poolTimeouts, 'timeout')}` : '';
   return {
