@@ -189,12 +189,13 @@ describe('the reuse report', () => {
       const { db, connection, report } = setup(PG);
       for (let i = 0; i < 2; i++) connection(pool, 100);
       const poolOnly = { 'db.client.connection.pool.name': 'orders' };
-      for (let i = 0; i < 158; i++) db.waitTime.record(0.00005, poolOnly);
-      for (let i = 0; i < 42; i++) db.waitTime.record(0.12, poolOnly); // 2 of them the first checkouts of the 2 new connections
+      for (let i = 0; i < 2; i++) db.createTime.record(0.003, poolOnly);
+      for (let i = 0; i < 160; i++) db.waitTime.record(0.00005, poolOnly);
+      for (let i = 0; i < 40; i++) db.waitTime.record(0.12, poolOnly);
       const { row, text } = await report();
       expect(rules(row)).toEqual(['waits']);
       expect(row.wait).toMatchObject({ metric: 'db.client.connection.wait_time', count: 200, waited: 40, threshold: WAIT_MIN_SECONDS });
-      expect(row.wait.p99).toBeCloseTo(0.1 + 0.02 * ((0.99 * 200 - 158) / 42), 9); // interpolated in the (0.1, 0.25] bucket, capped at the max recorded (0.12)
+      expect(row.wait.p99).toBeCloseTo(0.1 + 0.02 * ((0.99 * 200 - 160) / 40), 9); // interpolated in the (0.1, 0.25] bucket, capped at the max recorded (0.12)
       expect(row.findings[0]).toEqual({
         rule: 'waits',
         verdict: 'uses waited for a connection (p99 120 ms, 40 of 200 over 10 ms)',
@@ -206,8 +207,8 @@ describe('the reuse report', () => {
     test('undici requests queued for a connection → raise connections; a pool timeout alone is enough', async () => {
       const undici = setup(UNDICI);
       undici.connection(server, 100);
-      for (let i = 0; i < 89; i++) undici.http.timeInQueue.record(0.00002, server);
-      for (let i = 0; i < 11; i++) undici.http.timeInQueue.record(0.3, server); // one: the first request on the new connection
+      for (let i = 0; i < 90; i++) undici.http.timeInQueue.record(0.00002, server);
+      for (let i = 0; i < 10; i++) undici.http.timeInQueue.record(0.3, server);
       const row = (await undici.report()).row;
       expect(row.findings[0]?.verdict).toBe('uses waited for a connection (p99 300 ms, 10 of 100 over 10 ms)');
       expect(row.findings[0]?.fix).toBe('raise `connections` on the undici `Pool`/`Agent`');
@@ -229,11 +230,14 @@ describe('the reuse report', () => {
       expect(row.verdict).toBe('ok');
     });
 
-    test('the first use of each new connection waits for it by design: not counted', async () => {
-      const { http, connection, report } = setup(UNDICI);
-      for (let i = 0; i < 10; i++) connection(server, 1, { reason: 'client_closed' });
-      for (let i = 0; i < 10; i++) http.timeInQueue.record(0.05, server);
+    test('a checkout that opens a connection waits for its handshake: the threshold is twice the p99 of create_time', async () => {
+      const { db, connection, report } = setup(PG);
+      const poolOnly = { 'db.client.connection.pool.name': 'orders' };
+      for (let i = 0; i < 10; i++) connection(pool, 1, { reason: 'client_closed' });
+      for (let i = 0; i < 10; i++) db.createTime.record(0.04, poolOnly); // a far server: 40 ms handshakes
+      for (let i = 0; i < 10; i++) db.waitTime.record(0.045, poolOnly); // each checkout waited for its new connection
       const { row } = await report();
+      expect(row.wait.threshold).toBe(0.1);
       expect(row.wait.waited).toBe(0);
       expect(rules(row)).toEqual(['no_reuse']);
     });
@@ -241,16 +245,16 @@ describe('the reuse report', () => {
     test('fewer than 3 waits are chance: ok', async () => {
       const { http, connection, report } = setup(UNDICI);
       connection(server, 10);
-      for (let i = 0; i < 7; i++) http.timeInQueue.record(0.00002, server);
-      for (let i = 0; i < 3; i++) http.timeInQueue.record(0.3, server); // 2 beyond the first use of the connection
+      for (let i = 0; i < 8; i++) http.timeInQueue.record(0.00002, server);
+      for (let i = 0; i < 2; i++) http.timeInQueue.record(0.3, server);
       expect((await report()).row.verdict).toBe('ok');
     });
 
     test('fewer than 5 % waited: ok', async () => {
       const { http, connection, report } = setup(UNDICI);
       connection(server, 100);
-      for (let i = 0; i < 95; i++) http.timeInQueue.record(0.00002, server);
-      for (let i = 0; i < 5; i++) http.timeInQueue.record(0.3, server); // 4 beyond the first use of the one connection
+      for (let i = 0; i < 96; i++) http.timeInQueue.record(0.00002, server);
+      for (let i = 0; i < 4; i++) http.timeInQueue.record(0.3, server);
       expect((await report()).row.verdict).toBe('ok');
     });
   });

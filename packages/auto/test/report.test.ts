@@ -8,7 +8,7 @@
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runFixture, startHttpServer, startProcess, waitFor, type RunningProcess, type TestServer } from '@connmetrics/test-harness';
+import { postgresAddress, requireReachable, runFixture, startHttpServer, startProcess, waitFor, type RunningProcess, type TestServer } from '@connmetrics/test-harness';
 import type { ConnectionReport } from '../src/index';
 import { FIXTURES, REQUIRE_REGISTER, fixtureEnv } from './helpers';
 
@@ -90,6 +90,39 @@ test('CONNMETRICS_REPORT=<file>.json writes the report as JSON, alongside an exp
   const report = JSON.parse(readFileSync(file, 'utf8')) as ConnectionReport;
   expect(report.notes).toEqual([]);
   expectRows(report, before);
+});
+
+test('a pg Pool smaller than the concurrency: the report says the uses waited, with the counts, and to raise max', async () => {
+  const pg = postgresAddress();
+  await requireReachable('PostgreSQL', pg.host, pg.port);
+  const queries = 5;
+  const file = join(directory, 'pool.json');
+  const run = await runFixture(join(FIXTURES, 'report-pool-app.cjs'), {
+    cwd: FIXTURES,
+    execArgv: REQUIRE_REGISTER,
+    args: [String(queries)],
+    env: fixtureEnv({
+      CONNMETRICS_REPORT: file,
+      OTEL_METRICS_EXPORTER: 'none',
+      PGHOST: pg.host,
+      PGPORT: String(pg.port),
+      PGUSER: pg.user,
+      PGDATABASE: pg.database,
+      ...(pg.password === undefined ? {} : { PGPASSWORD: pg.password }),
+    }),
+  });
+  expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+  const report = JSON.parse(readFileSync(file, 'utf8')) as ConnectionReport;
+  expect(report.rows.map((row) => [row.protocol, row.target, row.uses, row.created, row.reused])).toEqual([
+    ['postgresql', `${pg.host}:${pg.port}/${pg.database}`, queries, 1, queries - 1],
+  ]);
+  const row = report.rows[0]!;
+  // One connection, five checkouts at once: the first waited for the connection to open, the
+  // other four for the 300 ms queries before them (300, 600, 900, 1200 ms), far above any threshold.
+  expect(row.wait).toMatchObject({ metric: 'db.client.connection.wait_time', count: queries, waited: queries - 1 });
+  expect(row.findings.map((finding) => finding.rule)).toEqual(['waits']);
+  expect(row.findings[0]!.verdict).toMatch(new RegExp(`^uses waited for a connection \\(p99 1\\.\\d s, ${queries - 1} of ${queries} over \\d+ ms\\)$`));
+  expect(row.findings[0]!.fix).toBe("raise the Pool's `max` (or hold clients for shorter)");
 });
 
 describe('on SIGUSR2', () => {

@@ -22,6 +22,7 @@ import {
   METRIC_CONNECTION_REUSED,
   METRIC_CONNECTION_REUSE_FAILED,
   METRIC_CONNECTION_USES,
+  METRIC_DB_CLIENT_CONNECTION_CREATE_TIME,
   METRIC_DB_CLIENT_CONNECTION_TIMEOUTS,
   METRIC_DB_CLIENT_CONNECTION_WAIT_TIME,
   METRIC_DNS_LOOKUP_DURATION,
@@ -56,6 +57,8 @@ export interface RowData {
   queue: HistogramSummary;
   /** `db.client.connection.wait_time` */
   poolWait: HistogramSummary;
+  /** `db.client.connection.create_time` (TCP, TLS and the protocol handshake) */
+  poolCreate: HistogramSummary;
   /** `db.client.connection.timeouts` */
   poolTimeouts: number;
 }
@@ -77,6 +80,7 @@ const HISTOGRAMS = new Set([
   METRIC_DNS_LOOKUP_DURATION,
   METRIC_HTTP_CLIENT_REQUEST_TIME_IN_QUEUE,
   METRIC_DB_CLIENT_CONNECTION_WAIT_TIME,
+  METRIC_DB_CLIENT_CONNECTION_CREATE_TIME,
 ]);
 
 const DB_SYSTEM_PROTOCOLS: Readonly<Record<string, string>> = {
@@ -122,6 +126,7 @@ function newRow(client: string, target: string): RowData {
     dns: emptyHistogram(),
     queue: emptyHistogram(),
     poolWait: emptyHistogram(),
+    poolCreate: emptyHistogram(),
     poolTimeouts: 0,
   };
 }
@@ -174,6 +179,8 @@ function histogramOf(row: RowData, name: string, attributes: Attributes): Histog
       return row.queue;
     case METRIC_DB_CLIENT_CONNECTION_WAIT_TIME:
       return row.poolWait;
+    case METRIC_DB_CLIENT_CONNECTION_CREATE_TIME:
+      return row.poolCreate;
     default:
       return undefined;
   }

@@ -16,11 +16,15 @@ export const NO_REUSE_MIN_CONNECTIONS = 3;
 export const SERVER_IDLE_MIN_SECONDS = 0.01;
 /** Server idle closes matter from this share of the connections created. */
 export const SERVER_IDLE_MIN_SHARE = 0.05;
-/** A use waited for a connection when its queue or pool wait exceeds this (s), or more than twice the p99 of setting one up. */
+/**
+ * A use waited for a connection when its queue or pool wait exceeds this (s), or twice the p99
+ * of setting a connection up, when longer: a use that opens a new connection waits for it by
+ * design, and that is not a shortage of connections.
+ */
 export const WAIT_MIN_SECONDS = 0.01;
 /** Fewer waits than this are chance (a GC pause, a busy event loop), not a shortage of connections. */
 export const WAIT_MIN_COUNT = 3;
-/** Waits matter from this share of the uses that recorded a wait (the first use of each new connection not counted). */
+/** Waits matter from this share of the uses that recorded a wait. */
 export const WAIT_MIN_SHARE = 0.05;
 
 export type RuleId = 'no_reuse' | 'server_idle_timeout' | 'reuse_failures' | 'waits' | 'connect_failures';
@@ -58,10 +62,7 @@ export interface Measures {
   readonly serverIdleMedian: number | undefined;
   /** The longest idle time before the client's own idle timeout closed a connection. */
   readonly clientIdleMax: number | undefined;
-  /**
-   * The wait histogram of the row (HTTP queue or pool wait), the threshold used and how many waited
-   * longer, less one per connection created: a new connection's first use waits for it by design.
-   */
+  /** The wait histogram of the row (HTTP queue or pool wait), the threshold used and how many waited longer. */
   readonly wait: { readonly histogram: HistogramSummary; readonly threshold: number; readonly waited: number };
 }
 
@@ -70,8 +71,10 @@ export function measure(row: RowData): Measures {
   const serverIdle = row.idleTimeByReason['server_closed'];
   const clientIdle = row.idleTimeByReason['idle_timeout'];
   const histogram = row.poolWait.count > 0 ? row.poolWait : row.queue;
-  // A request waits for a new connection to be set up too: that is not a shortage of connections.
-  const setup = (percentile(row.dns, 0.99) ?? 0) + (percentile(row.connect, 0.99) ?? 0) + (percentile(row.tls, 0.99) ?? 0);
+  // A use that opens a connection waits for its setup (DNS, TCP, TLS; for databases the whole
+  // handshake, create_time): that is not a shortage of connections.
+  const sockets = (percentile(row.dns, 0.99) ?? 0) + (percentile(row.connect, 0.99) ?? 0) + (percentile(row.tls, 0.99) ?? 0);
+  const setup = Math.max(sockets, percentile(row.poolCreate, 0.99) ?? 0);
   const threshold = boundaryAtLeast(histogram, Math.max(WAIT_MIN_SECONDS, 2 * setup));
   const serverIdleCloses = serverIdle ? countAbove(serverIdle, SERVER_IDLE_MIN_SECONDS) : 0;
   return {
@@ -82,7 +85,7 @@ export function measure(row: RowData): Measures {
     serverIdleCloses,
     serverIdleMedian: serverIdle && serverIdleCloses > 0 ? percentile(serverIdle, 0.5) : undefined,
     clientIdleMax: clientIdle && clientIdle.count > 0 ? clientIdle.max : undefined,
-    wait: { histogram, threshold, waited: Math.max(0, countAbove(histogram, threshold) - row.created) },
+    wait: { histogram, threshold, waited: countAbove(histogram, threshold) },
   };
 }
 
@@ -168,7 +171,7 @@ export const reuseFailures: Rule = (row, m) => {
 
 /**
  * waits: uses waited longer than the threshold (WAIT_MIN_SECONDS, or twice the
- * p99 of DNS + connect + TLS when that is longer), at least WAIT_MIN_COUNT
+ * p99 of DNS + connect + TLS, or of create_time, when that is longer), at least WAIT_MIN_COUNT
  * times and for WAIT_MIN_SHARE of the recorded waits, or the pool timed out.
  */
 export const waits: Rule = (row, m) => {
