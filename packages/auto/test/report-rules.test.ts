@@ -189,7 +189,7 @@ describe('the reuse report', () => {
       const { db, connection, report } = setup(PG);
       for (let i = 0; i < 2; i++) connection(pool, 100);
       const poolOnly = { 'db.client.connection.pool.name': 'orders' };
-      for (let i = 0; i < 2; i++) db.createTime.record(0.003, poolOnly);
+      for (let i = 0; i < 2; i++) db.createTime.record(0.002, poolOnly); // 4 × 2 ms < 10 ms: the threshold stays 10 ms
       for (let i = 0; i < 160; i++) db.waitTime.record(0.00005, poolOnly);
       for (let i = 0; i < 40; i++) db.waitTime.record(0.12, poolOnly);
       const { row, text } = await report();
@@ -219,25 +219,25 @@ describe('the reuse report', () => {
       expect(rules((await pg.report()).row)).toEqual(['waits']);
     });
 
-    test('waiting for a new connection to be set up is no shortage: the threshold is twice the p99 of connecting', async () => {
+    test('waiting for a new connection to be set up is no shortage: the threshold is 4 × the p99 of connecting', async () => {
       const { common, http, connection, report } = setup(UNDICI);
       connection(server, 10);
       for (let i = 0; i < 10; i++) common.connectDuration.record(0.02, server); // a far server: 20 ms connects
       for (let i = 0; i < 10; i++) http.timeInQueue.record(0.024, server); // waited for those connects
       const { row } = await report();
-      expect(row.wait.threshold).toBe(0.05);
+      expect(row.wait.threshold).toBe(0.1); // 4 × 20 ms, up to the next bucket boundary
       expect(row.wait.waited).toBe(0);
       expect(row.verdict).toBe('ok');
     });
 
-    test('a checkout that opens a connection waits for its handshake: the threshold is twice the p99 of create_time', async () => {
+    test('a checkout that opens a connection waits for its handshake: the threshold is 4 × the p99 of create_time', async () => {
       const { db, connection, report } = setup(PG);
       const poolOnly = { 'db.client.connection.pool.name': 'orders' };
       for (let i = 0; i < 10; i++) connection(pool, 1, { reason: 'client_closed' });
       for (let i = 0; i < 10; i++) db.createTime.record(0.04, poolOnly); // a far server: 40 ms handshakes
       for (let i = 0; i < 10; i++) db.waitTime.record(0.045, poolOnly); // each checkout waited for its new connection
       const { row } = await report();
-      expect(row.wait.threshold).toBe(0.1);
+      expect(row.wait.threshold).toBe(0.25); // 4 × 40 ms, up to the next bucket boundary
       expect(row.wait.waited).toBe(0);
       expect(rules(row)).toEqual(['no_reuse']);
     });

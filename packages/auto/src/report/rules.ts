@@ -17,11 +17,13 @@ export const SERVER_IDLE_MIN_SECONDS = 0.01;
 /** Server idle closes matter from this share of the connections created. */
 export const SERVER_IDLE_MIN_SHARE = 0.05;
 /**
- * A use waited for a connection when its queue or pool wait exceeds this (s), or twice the p99
- * of setting a connection up, when longer: a use that opens a new connection waits for it by
- * design, and that is not a shortage of connections.
+ * A use waited for a connection when its queue or pool wait exceeds this (s), or
+ * WAIT_SETUP_FACTOR times the p99 of setting a connection up, when longer: a use that opens a
+ * new connection waits for it by design (plus whatever else the process does meanwhile), and
+ * that is not a shortage of connections.
  */
 export const WAIT_MIN_SECONDS = 0.01;
+export const WAIT_SETUP_FACTOR = 4;
 /** Fewer waits than this are chance (a GC pause, a busy event loop), not a shortage of connections. */
 export const WAIT_MIN_COUNT = 3;
 /** Waits matter from this share of the uses that recorded a wait. */
@@ -75,7 +77,7 @@ export function measure(row: RowData): Measures {
   // handshake, create_time): that is not a shortage of connections.
   const sockets = (percentile(row.dns, 0.99) ?? 0) + (percentile(row.connect, 0.99) ?? 0) + (percentile(row.tls, 0.99) ?? 0);
   const setup = Math.max(sockets, percentile(row.poolCreate, 0.99) ?? 0);
-  const threshold = boundaryAtLeast(histogram, Math.max(WAIT_MIN_SECONDS, 2 * setup));
+  const threshold = boundaryAtLeast(histogram, Math.max(WAIT_MIN_SECONDS, WAIT_SETUP_FACTOR * setup));
   const serverIdleCloses = serverIdle ? countAbove(serverIdle, SERVER_IDLE_MIN_SECONDS) : 0;
   return {
     uses,
@@ -170,8 +172,8 @@ export const reuseFailures: Rule = (row, m) => {
 };
 
 /**
- * waits: uses waited longer than the threshold (WAIT_MIN_SECONDS, or twice the
- * p99 of DNS + connect + TLS, or of create_time, when that is longer), at least WAIT_MIN_COUNT
+ * waits: uses waited longer than the threshold (WAIT_MIN_SECONDS, or WAIT_SETUP_FACTOR
+ * times the p99 of DNS + connect + TLS, or of create_time, when that is longer), at least WAIT_MIN_COUNT
  * times and for WAIT_MIN_SHARE of the recorded waits, or the pool timed out.
  */
 export const waits: Rule = (row, m) => {
