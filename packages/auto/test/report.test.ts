@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postgresAddress, requireReachable, runFixture, startHttpServer, startProcess, waitFor, type RunningProcess, type TestServer } from '@connmetrics/test-harness';
 import type { ConnectionReport } from '../src/index';
-import { FIXTURES, REQUIRE_REGISTER, fixtureEnv } from './helpers';
+import { FIXTURES, REQUIRE_REGISTER, fixtureEnv, warningLines } from './helpers';
 
 const COUNT = 6;
 const HTTP = '@connmetrics/instrumentation-http';
@@ -124,6 +124,19 @@ test('a pg Pool smaller than the concurrency: the report says the uses waited, w
   expect(row.findings.map((finding) => finding.rule)).toEqual(['waits']);
   expect(row.findings[0]!.verdict).toMatch(new RegExp(`^uses waited for a connection \\(p99 \\d(\\.\\d)? s, ${queries - 1} of ${queries} over \\d+ ms\\)$`));
   expect(row.findings[0]!.fix).toBe("raise the Pool's `max` (or hold clients for shorter)");
+});
+
+test('a report that cannot be written: one warning naming the variable, the application unharmed', async () => {
+  const run = await runFixture(join(FIXTURES, 'report-app.cjs'), {
+    cwd: FIXTURES,
+    execArgv: REQUIRE_REGISTER,
+    args: args(),
+    env: fixtureEnv({ CONNMETRICS_REPORT: join(directory, 'missing', 'report.json'), OTEL_METRICS_EXPORTER: 'none' }),
+  });
+  expect(run.code).toBe(0);
+  expect(warningLines(run.stderr)).toEqual([
+    `(node:${run.stderr.match(/^\(node:(\d+)\)/)?.[1]}) [CONNMETRICS_CONFIG] ConnmetricsWarning: CONNMETRICS_REPORT: could not write the reuse report to ${join(directory, 'missing', 'report.json')} (ENOENT).`,
+  ]);
 });
 
 describe('on SIGUSR2', () => {

@@ -4,7 +4,7 @@
  */
 import type { ConnectionReport, ConnectionReportRow, Percentiles } from './report';
 import { clientWords } from './clients';
-import { seconds } from './rules';
+import { seconds } from './units';
 
 function pair(p: Percentiles): string {
   return p.count === 0 ? '—' : `p50 ${seconds(p.p50)} p99 ${seconds(p.p99)}`;

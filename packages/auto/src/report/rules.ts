@@ -7,6 +7,7 @@
 import { clientWords } from './clients';
 import type { RowData } from './collect';
 import { countAbove, countAtMost, percentile, type HistogramSummary } from './histogram';
+import { seconds } from './units';
 
 /** Reuse below this share of uses is "no reuse". */
 export const NO_REUSE_MAX_RATIO = 0.2;
@@ -44,12 +45,6 @@ function boundaryAtLeast(histogram: HistogramSummary, value: number): number {
   return histogram.boundaries.find((boundary) => boundary >= value) ?? value;
 }
 
-export function seconds(value: number | undefined): string {
-  if (value === undefined || !Number.isFinite(value)) return '—';
-  if (value >= 1) return `${Number(value.toPrecision(2))} s`;
-  if (value >= 0.001) return `${Number((value * 1000).toPrecision(2))} ms`;
-  return `${Number((value * 1e6).toPrecision(2))} µs`;
-}
 
 /** Numbers several rules and the formatter share. */
 export interface Measures {

@@ -5,8 +5,8 @@
  * running service. Unset, nothing here runs.
  */
 import { writeFileSync } from 'node:fs';
-import { diag } from '@opentelemetry/api';
 import type { EnvReader } from '../env';
+import { warnOnce } from '../warnings';
 import { connectionReportJson, formatConnectionReport } from './format';
 import { connectionReportReader, type ConnectionReportReader } from './reader';
 import { connectionReport } from './report';
@@ -36,7 +36,8 @@ export function startZeroCodeReport(destination: string): ZeroCodeReport {
       if (destination.toLowerCase() === 'stderr') process.stderr.write(text);
       else writeFileSync(destination, text);
     } catch (error) {
-      diag.warn(`connmetrics: could not write the reuse report to ${destination}: ${error instanceof Error ? error.message : String(error)}`);
+      const code = (error as NodeJS.ErrnoException | undefined)?.code ?? (error instanceof Error ? error.message : String(error));
+      warnOnce('report-write', `CONNMETRICS_REPORT: could not write the reuse report to ${destination} (${code}).`);
     }
   };
   const onSignal = () => {
