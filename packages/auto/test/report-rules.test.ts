@@ -87,6 +87,15 @@ describe('the reuse report', () => {
       );
     });
 
+    test('some connections served more than one use: how many of the closed ones served one', async () => {
+      const { connection, report } = setup(UNDICI);
+      for (let i = 0; i < 8; i++) connection(server, 1, { reason: 'client_closed' });
+      for (let i = 0; i < 2; i++) connection(server, 2, { reason: 'client_closed' });
+      const { row } = await report();
+      expect(row.reuseRatio).toBe(2 / 12);
+      expect(row.findings[0]?.verdict).toBe('no reuse: 12 uses, 10 connections, 8 of the 10 closed after 1 use (by the client: 10 of 10)');
+    });
+
     test('closed by errors: the verdict says so', async () => {
       const { connection, report } = setup(UNDICI);
       for (let i = 0; i < 4; i++) connection(server, 1, { reason: 'error', errorType: 'UND_ERR_SOCKET' });

@@ -45,7 +45,6 @@ function boundaryAtLeast(histogram: HistogramSummary, value: number): number {
   return histogram.boundaries.find((boundary) => boundary >= value) ?? value;
 }
 
-
 /** Numbers several rules and the formatter share. */
 export interface Measures {
   readonly uses: number;
@@ -116,7 +115,14 @@ export const noReuse: Rule = (row, m) => {
   const server = row.closedByReason['server_closed'] ?? 0;
   const client = (row.closedByReason['client_closed'] ?? 0) + (row.closedByReason['idle_timeout'] ?? 0);
   const errors = row.closedByReason['error'] ?? 0;
-  const oneUse = m.closed > 0 && m.closedAfterOneUse === m.closed ? `, each closed after 1 use` : m.closedAfterOneUse > 0 ? `, ${m.closedAfterOneUse} of the ${m.closed} closed after 1 use` : '';
+  // Of the connections whose uses are known (those seen from their start) that closed.
+  const closedKnown = row.usesPerConnection.count;
+  const oneUse =
+    closedKnown > 0 && m.closedAfterOneUse === closedKnown
+      ? ', each closed after 1 use'
+      : m.closedAfterOneUse > 0
+        ? `, ${m.closedAfterOneUse} of the ${closedKnown} closed after 1 use`
+        : '';
   const most = Math.max(server, client, errors);
   const by =
     m.closed === 0 || most === 0
