@@ -8,7 +8,9 @@
  * these numbers and fails here, long before a benchmark would show it.
  *
  * The table is today's truth. Lanes that remove a per-use recording lower
- * it here in the same change (the lead adjusts it at merge).
+ * it here in the same change (the lead adjusts it at merge). A new protocol:
+ * its instrumentation in PACKAGES and a client in CLIENTS of
+ * fixtures/hot-path.cjs, and its row here.
  */
 import { join } from 'node:path';
 import { runFixture } from '@connmetrics/test-harness';
