@@ -62,8 +62,9 @@ function createReader() {
   return new ManualReader();
 }
 
-/** The node:net channel core's socket-phase timing subscribes (acquireSocketPhases). */
+/** The node:net channel core's socket-phase timing subscribes, once per process however many instrumentations use it (acquireSocketPhases). */
 const NET_CLIENT_SOCKET = 'net.client.socket';
+let socketPhasesFloor = false;
 const noop = () => {};
 
 /**
@@ -83,7 +84,7 @@ function installFloor(packageName, className, extraChannels = []) {
   const core = fromPackage('@connmetrics/core');
   const install = core.MethodWrap.prototype.install;
   if (!install.floor) {
-    const passThrough = function (factory) {
+    const passThrough = function (_factory) {
       return install.call(this, (original) =>
         function floorPassThrough(...args) {
           return original.apply(this, args);
@@ -104,14 +105,17 @@ function installFloor(packageName, className, extraChannels = []) {
         return original.apply(this, args);
       },
     );
-  const channels = new Set([...Object.keys(instrumentation.channelHandlers()), ...extraChannels]);
+  // Each instrumentation subscribes its own handlers: so does its floor, one no-op per channel.
+  const channels = [...new Set([...Object.keys(instrumentation.channelHandlers()), ...extraChannels])];
   instrumentation._channels?.unsubscribe();
+  for (const name of channels) subscribe(name, noop);
   if (instrumentation._config?.recordSocketPhases !== false) {
     core.releaseSocketPhases(instrumentation);
-    channels.add(NET_CLIENT_SOCKET);
+    if (!socketPhasesFloor) subscribe(NET_CLIENT_SOCKET, noop);
+    socketPhasesFloor = true;
+    channels.push(NET_CLIENT_SOCKET);
   }
-  for (const name of channels) subscribe(name, noop);
-  return { instrumentation, channels: [...channels] };
+  return { instrumentation, channels };
 }
 
 /**
@@ -146,7 +150,7 @@ export function installMode(mode, protocols) {
         if (family === 'floor') {
           const floor = installFloor(packageName, className, PROTOCOLS[protocol].floorChannels);
           (instrumentations[protocol] ??= {}).floor = floor.instrumentation;
-          (floors[protocol] = floor.channels);
+          floors[protocol] = floor.channels;
           continue;
         }
         const Instrumentation = require(packageName)[className];
