@@ -113,7 +113,7 @@ function installFloor(packageName, className, extraChannels = []) {
     core.releaseSocketPhases(instrumentation);
     if (!socketPhasesFloor) subscribe(NET_CLIENT_SOCKET, noop);
     socketPhasesFloor = true;
-    channels.push(NET_CLIENT_SOCKET);
+    if (!channels.includes(NET_CLIENT_SOCKET)) channels.push(NET_CLIENT_SOCKET);
   }
   return { instrumentation, channels };
 }
