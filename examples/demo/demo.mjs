@@ -12,7 +12,7 @@ import { certs } from '@connmetrics/test-harness';
 import { startMetrics, difference } from './lib/metrics.mjs';
 import { startLatencyProxy } from './lib/latency-proxy.mjs';
 import { progress } from './lib/progress.mjs';
-import { printReport, seconds } from './lib/report.mjs';
+import { printReport, printReuseReport, seconds } from './lib/report.mjs';
 
 const USAGE = `usage: node demo.mjs [options]
   --operations N        operations per run (default 100)
@@ -89,11 +89,14 @@ async function main() {
       continue;
     }
     const server = started[scenario.server];
-    const proxy = await startLatencyProxy(server.target, settings.rttMs);
-    const address = { host: proxy.host, port: proxy.port, origin: `https://${proxy.host}:${proxy.port}`, login: server.login };
+    // One proxy per variant: the reuse report then has a row for each.
+    const proxies = [];
     try {
       const measured = {};
       for (const variant of ['without', 'with']) {
+        const proxy = await startLatencyProxy(server.target, settings.rttMs);
+        proxies.push(proxy);
+        const address = { host: proxy.host, port: proxy.port, origin: `https://${proxy.host}:${proxy.port}`, login: server.login };
         const bar = progress(`${scenario.title}, ${variant} reuse`.padEnd(34), settings.operations);
         const before = await metrics.totals(proxy.port);
         const start = performance.now();
@@ -102,19 +105,22 @@ async function main() {
         // Let closes and last events land before reading.
         await new Promise((resolve) => setTimeout(resolve, 50));
         const counted = difference(await metrics.totals(proxy.port), before);
-        measured[variant] = { how: scenario[variant].how, wallMs, ...counted };
+        measured[variant] = { how: scenario[variant].how, wallMs, ...counted, port: proxy.port };
         bar.finish(`${seconds(wallMs)}, ${counted.created} created, ${counted.reused} reused`);
       }
+      // The report right after the scenario, before its proxies close the connections still open.
+      for (const variant of ['without', 'with']) measured[variant].report = await metrics.reportRows(measured[variant].port);
       results.push({ id: scenario.id, title: scenario.title, ...measured });
     } catch (error) {
       console.log(`\n  ${scenario.title}: failed: ${error.stack ?? error}`);
       results.push({ id: scenario.id, title: scenario.title, error: String(error.message ?? error) });
     } finally {
-      await proxy.close();
+      for (const proxy of proxies) await proxy.close();
     }
   }
 
   printReport({ operations: settings.operations, rttMs: settings.rttMs, results });
+  printReuseReport(results);
   if (settings.json) console.log(`RESULT ${JSON.stringify({ operations: settings.operations, rttMs: settings.rttMs, results })}`);
 
   for (const server of Object.values(started)) await server.close();

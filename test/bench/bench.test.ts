@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { runFixture } from '@connmetrics/test-harness';
 
 const SCENARIOS = ['undici-pool', 'fetch', 'http-agent', 'http-churn', 'pg-pool', 'ioredis-get'];
-const MODES = ['off', 'connmetrics', 'upstream', 'both'];
+const MODES = ['off', 'floor', 'connmetrics', 'upstream'];
 const QUICK_ROUNDS = 3;
 
 interface RoundResult {
@@ -55,7 +55,13 @@ test('the quick benchmark completes and writes every scenario in every mode', as
   }
 
   const markdown = readFileSync(join(outDirectory, 'bench.md'), 'utf8');
-  const rows = markdown.split('\n').filter((line) => /^\| .* \| (off|connmetrics|upstream|both) \|/.test(line));
+  const rows = markdown.split('\n').filter((line) => /^\| .* \| (off|floor|connmetrics|upstream) \|/.test(line));
   expect(rows).toHaveLength(SCENARIOS.length * MODES.length);
   for (const scenario of results.scenarios) expect(markdown).toContain(`| ${scenario.title} | off |`);
+  // The floor subscribed the channels of each protocol's real instrumentation (derived from it, not listed here).
+  const floors = (JSON.parse(readFileSync(join(outDirectory, 'bench.json'), 'utf8')) as { workers: { floor: { floors: Record<string, string[]> } } }).workers.floor.floors;
+  expect(floors.undici).toEqual(expect.arrayContaining(['undici:client:sendHeaders', 'net.client.socket']));
+  expect(floors.http).toEqual(expect.arrayContaining(['http.client.request.start', 'net.client.socket']));
+  expect(floors.ioredis).toEqual(expect.arrayContaining(['tracing:ioredis:command:start']));
+  expect(floors.pg).toEqual(['net.client.socket']); // pg has no channel of its own: its floor is the four pass-through wraps
 }, 180_000);

@@ -20,7 +20,7 @@ function overhead(entry) {
 
 /** Uses the connmetrics counters saw, as a share of the operations run (100 % when every use was counted). */
 function countedUses(mode, totals) {
-  if (mode === 'off' || mode === 'upstream') return '—';
+  if (mode === 'off' || mode === 'upstream' || mode === 'floor') return '—';
   const created = totals.recorded?.['connmetrics.connection.created'] ?? 0;
   const reused = totals.recorded?.['connmetrics.connection.reused'] ?? 0;
   if (!totals.ops) return '—';
@@ -29,8 +29,8 @@ function countedUses(mode, totals) {
 
 export function markdownTable(run) {
   const lines = [
-    '| scenario | mode | ops/s | overhead vs off | p50 | p99 | CPU/op | Δ CPU/op | heap/op | Δ heap/op | uses counted |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    '| scenario | mode | ops/s | overhead vs off | p50 | p99 | CPU/op | Δ CPU/op | above floor | heap/op | Δ heap/op | uses counted |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const scenario of run.scenarios) {
     for (const mode of run.config.modes) {
@@ -41,6 +41,7 @@ export function markdownTable(run) {
         `| ${mode === run.config.modes[0] ? scenario.title : ''} | ${mode} | ${number.format(entry.opsPerSec)} | ${overhead(entry)} | ` +
           `${micros(entry.p50Ms)} | ${micros(entry.p99Ms)} | ${oneDecimal.format(entry.cpuUsPerOp)} µs | ` +
           `${delta ? '—' : `${signed(entry.cpuUsPerOpDelta, (v) => oneDecimal.format(v))} µs`} | ` +
+          `${entry.cpuUsPerOpAboveFloor === undefined ? '—' : `${signed(entry.cpuUsPerOpAboveFloor, (v) => oneDecimal.format(v))} µs`} | ` +
           `${number.format(entry.heapBytesPerOp)} B | ${delta ? '—' : `${signed(entry.heapBytesPerOpDelta, (v) => number.format(v))} B`} | ` +
           `${countedUses(mode, scenario.totals[mode] ?? {})} |`,
       );
@@ -66,6 +67,8 @@ export function markdownReport(run) {
     'ops/s, p50, p99, CPU/op and heap/op: median over rounds. Overhead: median over rounds of (1 − ops/s ÷ ops/s of `off` in the same round); ' +
       'in brackets the lowest and highest median of the process generations (with one generation, the interquartile range of its rounds). ' +
       'Δ: the same pairing for CPU time and heap allocated per operation. ' +
+      'above floor: CPU per operation minus the `floor` mode\'s in the same round (median): what the mode costs beyond the hooks it is built on ' +
+      '(`floor`: the same diagnostics channels subscribed with no-op handlers and the same methods wrapped with pass-through bodies, no MeterProvider). ' +
       'CPU/op is the worker process\'s user + system time (all threads) per operation; heap/op the bytes allocated on the V8 heap per operation. ' +
       'uses counted: (connmetrics.connection.created + reused) ÷ operations, warm-up included.',
     '',

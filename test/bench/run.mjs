@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Child, canPin } from './child.mjs';
-import { MODES } from './modes.mjs';
+import { KNOWN_MODES, MODES } from './modes.mjs';
 import { markdownTable, writeResults } from './report.mjs';
 import { SCENARIO_NAMES, scenarioByName } from './scenarios.mjs';
 import { summarise } from './stats.mjs';
@@ -61,7 +61,7 @@ const config = {
   pinned: args.pin && canPin(),
 };
 const outDirectory = args.out ?? join(here, 'results');
-const knownModes = config.experiment ? [...MODES, 'experiment'] : MODES;
+const knownModes = config.experiment ? [...KNOWN_MODES, 'experiment'] : KNOWN_MODES;
 for (const mode of config.modes) if (!knownModes.includes(mode)) throw new Error(`unknown mode ${mode}; known: ${knownModes.join(', ')}`);
 if (!config.modes.includes('off')) throw new Error('the modes must include off: overheads are measured against it');
 config.modes = ['off', ...config.modes.filter((mode) => mode !== 'off')];

@@ -29,8 +29,9 @@ export function variationPct(values) {
  * @param rounds mode → per-round results (same round order for every mode)
  * @returns mode → summary
  */
-export function summarise(rounds, baselineMode = 'off') {
+export function summarise(rounds, baselineMode = 'off', floorMode = 'floor') {
   const baseline = rounds[baselineMode];
+  const floor = rounds[floorMode];
   const summary = {};
   for (const [mode, results] of Object.entries(rounds)) {
     const pick = (key) => results.map((result) => result[key]);
@@ -63,6 +64,12 @@ export function summarise(rounds, baselineMode = 'off') {
         userCpuUsPerOpDelta: median(userCpuDeltas),
         heapBytesPerOpDelta: median(heapDeltas),
       });
+    }
+    if (floor && mode !== baselineMode && mode !== floorMode) {
+      // What the mode costs beyond the hooks themselves, paired with the floor's round of the same number.
+      const paired = results.map((result, index) => ({ result, floor: floor[index] })).filter(({ floor: other }) => other);
+      entry.cpuUsPerOpAboveFloor = median(paired.map(({ result, floor: other }) => result.cpuUsPerOp - other.cpuUsPerOp));
+      entry.heapBytesPerOpAboveFloor = median(paired.map(({ result, floor: other }) => result.heapBytesPerOp - other.heapBytesPerOp));
     }
     summary[mode] = entry;
   }

@@ -107,4 +107,5 @@ process.send({
   node: process.version,
   loaded: Object.fromEntries(Object.entries(installed.instrumentations).map(([protocol, byFamily]) => [protocol, Object.keys(byFamily)])),
   failures: installed.failures,
+  floors: installed.floors,
 });

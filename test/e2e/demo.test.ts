@@ -13,8 +13,17 @@ import { ROOT, cleanEnv } from './env';
 const DEMO = join(ROOT, 'examples', 'demo', 'demo.mjs');
 const OPERATIONS = 10;
 
+interface ReportRow {
+  target: string;
+  uses: number;
+  created: number;
+  reused: number;
+  findings: { rule: string }[];
+  verdict: string;
+}
 interface Variant {
   how: string;
+  report: ReportRow[];
   wallMs: number;
   created: number;
   reused: number;
@@ -97,11 +106,33 @@ test('every scenario: a connection per operation without reuse, one for all with
   expect(stdout).toContain(`Redis: Redis at ${redis.host}:${redis.port}`);
   // The table has a row per variant, with the reuse ratio.
   expect(stdout).toMatch(/^ {2}with reuse +\d+\.\d\d s +\d+\.\dx +1 +9 +90 %/m);
+  expectReuseReport(result, stdout);
 });
+
+/**
+ * The demo ends with the reuse report of each run: one row per run, "no reuse" with its fix
+ * without reuse, "ok" with it (the close reasons are the packages' to give: not asserted).
+ */
+function expectReuseReport(result: DemoResult, stdout: string) {
+  expect(stdout).toContain('Reuse report (connectionReport() from @connmetrics/auto), per run:');
+  for (const scenario of result.results) {
+    const without = scenario.without!.report;
+    expect(without.map((row) => [row.uses, row.created, row.reused, row.findings.map((finding) => finding.rule)])).toEqual([
+      [OPERATIONS, OPERATIONS, 0, ['no_reuse']],
+    ]);
+    expect(without[0]!.verdict).toMatch(new RegExp(`^no reuse: ${OPERATIONS} uses, ${OPERATIONS} connections, each closed after 1 use .* — .+`));
+    expect(stdout).toContain(`${scenario.title}, without reuse:`);
+    const withIt = scenario.with!.report;
+    expect(withIt.map((row) => [row.uses, row.created, row.reused, row.verdict])).toEqual([[OPERATIONS, 1, OPERATIONS - 1, 'ok']]);
+  }
+  expect(stdout.match(/^ {4}→ no reuse: /gm)).toHaveLength(result.results.length);
+  expect(stdout.match(/^ {4}→ ok$/gm)).toHaveLength(result.results.length);
+}
 
 test('no database services: embedded PostgreSQL and a redis-server started from the PATH', async () => {
   const { result, stdout } = await demo(['--only', 'pg,redis', '--postgres', 'embedded', '--redis', 'spawn']);
   expect(result.results.map(counts)).toEqual([plain('pg', 1), plain('redis', 1)]);
+  expectReuseReport(result, stdout);
   expect(stdout).toContain('PostgreSQL: embedded PostgreSQL (PGlite)');
   expect(stdout).toMatch(/Redis: redis-server started on port \d+/);
 });

@@ -8,7 +8,9 @@
  *   underscores, `_total` on counters, the unit `s` as `_seconds`, units in
  *   braces dropped, histograms as `_bucket`/`_sum`/`_count`);
  * - the dashboard shows what the issue asks: reuse ratio per server, created
- *   vs reused, DNS/TCP/TLS p50 and p99, pool used/idle/pending and wait time.
+ *   vs reused, DNS/TCP/TLS p50 and p99, pool used/idle/pending and wait time,
+ *   and why connections are not reused: closes by reason, uses per
+ *   connection, idle time before close, reuse failures.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -172,4 +174,26 @@ test('the dashboard shows reuse ratio, created vs reused, DNS/TCP/TLS p50 and p9
   }
   expect(exprsOf('Pool connections: used, idle and max')[0]).toContain('sum by (db_client_connection_pool_name, db_client_connection_state) (db_client_connection_count');
   expect(exprsOf('Requests waiting for a pool connection')[0]).toContain('db_client_connection_pending_requests');
+});
+
+test('the dashboard shows why connections are not reused: close reasons, uses per connection, idle time, reuse failures', () => {
+  const exprsOf = (title: string) => {
+    const panel = panels.find((candidate) => candidate.title === title);
+    if (!panel) throw new Error(`no panel "${title}"`);
+    return (panel.targets ?? []).map((target) => target.expr);
+  };
+  expect(exprsOf('Connections closed by reason, per second')).toEqual([
+    expect.stringContaining('sum by (server_address, server_port, connmetrics_connection_close_reason) (rate(connmetrics_connection_closed_total{'),
+  ]);
+  for (const [title, metric, by] of [
+    ['Uses per connection p50 / p99, at close', 'connmetrics_connection_uses_bucket', 'le, server_address, server_port'],
+    ['Idle time before close p50 / p99, by reason', 'connmetrics_connection_idle_time_seconds_bucket', 'le, server_address, server_port, connmetrics_connection_close_reason'],
+  ] as const) {
+    const exprs = exprsOf(title);
+    expect(exprs.map((expr) => expr.match(/^histogram_quantile\((0\.\d+),/)?.[1])).toEqual(['0.5', '0.99']);
+    for (const expr of exprs) expect(expr).toContain(`sum by (${by}) (rate(${metric}{`);
+  }
+  expect(exprsOf('Reuse failures per second (keep-alive race)')).toEqual([
+    expect.stringContaining('sum by (server_address, server_port, error_type) (rate(connmetrics_connection_reuse_failed_total{'),
+  ]);
 });

@@ -4,7 +4,7 @@
 // from what the instrumentations emitted.
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { getConnectionInstrumentations } from '@connmetrics/auto';
+import { connectionReport, connectionReportReader, getConnectionInstrumentations } from '@connmetrics/auto';
 
 class OnDemandReader extends MetricReader {
   constructor() {
@@ -23,7 +23,9 @@ const TLS = 'connmetrics.tls.handshake.duration';
 /** Starts the instrumentations; call before loading pg, ioredis or @grpc/grpc-js (they are patched on load). */
 export function startMetrics() {
   const reader = new OnDemandReader();
-  const meterProvider = new MeterProvider({ readers: [reader] });
+  // The reuse report reads the same instruments through its own reader.
+  const reportReader = connectionReportReader();
+  const meterProvider = new MeterProvider({ readers: [reader, reportReader] });
   const instrumentations = getConnectionInstrumentations();
   registerInstrumentations({ instrumentations, meterProvider });
   return {
@@ -49,6 +51,11 @@ export function startMetrics() {
         }
       }
       return totals;
+    },
+    /** The reuse report's rows for connections to `port` (a server's `address:port`, or a pool named after it). */
+    async reportRows(port) {
+      const report = await connectionReport({ readers: [reportReader] });
+      return report.rows.filter((row) => row.target.endsWith(`:${port}`) || row.target.includes(`:${port}/`));
     },
     async shutdown() {
       for (const instrumentation of instrumentations) instrumentation.disable();

@@ -1,4 +1,6 @@
-// The results table, printed once every scenario has run.
+// The results table, printed once every scenario has run, then the reuse
+// report of each run (connectionReport() of @connmetrics/auto).
+import { formatConnectionReport } from '@connmetrics/auto';
 const COLUMNS = [
   ['', 18],
   ['wall time', 10],
@@ -57,6 +59,22 @@ export function printReport({ operations, rttMs, results }) {
     lines.push(variantRow('without reuse', result.without, ''));
     const speedup = `${(result.without.wallMs / result.with.wallMs).toFixed(1)}x`;
     lines.push(variantRow('with reuse', result.with, speedup));
+  }
+  console.log(lines.join('\n'));
+}
+
+/** The reuse report's blocks of each scenario's two runs, as `connectionReport()` gives them. */
+export function printReuseReport(results) {
+  const lines = ['', 'Reuse report (connectionReport() from @connmetrics/auto), per run:'];
+  for (const result of results) {
+    if (result.skipped || result.error) continue;
+    for (const variant of ['without', 'with']) {
+      const rows = result[variant].report ?? [];
+      lines.push('', `${result.title}, ${variant} reuse:`);
+      if (rows.length === 0) lines.push('  no connections recorded');
+      const text = formatConnectionReport({ time: '', rows, notes: [] });
+      lines.push(...text.trimEnd().split('\n').slice(1).map((line) => `  ${line}`));
+    }
   }
   console.log(lines.join('\n'));
 }

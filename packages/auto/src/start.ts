@@ -9,6 +9,9 @@
  *   provider later (loaded after us), the instrumentations move to it and
  *   connmetrics' own pipeline shuts down after a last export of what it holds.
  * - The last export runs on normal exit and on SIGTERM/SIGINT (see exit.ts).
+ * - CONNMETRICS_REPORT adds the reuse report's reader to the own pipeline
+ *   (creating one if no exporter is asked for) and prints the report just
+ *   before that last export, and on SIGUSR2 (see report/zero-code.ts).
  *
  * Nothing here throws into the application: a bad environment variable gives
  * one warning and its default, and any failure leaves the application
@@ -24,6 +27,7 @@ import { createInstrumentations } from './instrumentations';
 import { createMetricReaders } from './metric-readers';
 import { createResource } from './resource';
 import { readSettings } from './settings';
+import { reportDestination, startZeroCodeReport } from './report/zero-code';
 import { warnOnce } from './warnings';
 
 /** How long the last export on exit may hold the process up. */
@@ -67,13 +71,16 @@ export function startConnectionMetrics(env: Environment = process.env): Connecti
 
   const bind = (provider: MeterProvider) => registerInstrumentations({ instrumentations, meterProvider: provider });
 
+  const destination = reportDestination(reader);
+  const report = destination === undefined ? undefined : startZeroCodeReport(destination);
+
   const registered = registeredMeterProvider();
   if (registered) {
     mode = 'joined';
     current = registered;
     bind(registered);
   } else {
-    const readers = createMetricReaders(settings);
+    const readers = [...createMetricReaders(settings), ...(report ? [report.reader] : [])];
     if (readers.length > 0) {
       own = new SdkMeterProvider({ resource: createResource(settings, reader), readers });
       current = own;
@@ -99,6 +106,7 @@ export function startConnectionMetrics(env: Environment = process.env): Connecti
         await current?.forceFlush?.();
       },
       finish: async () => {
+        await report?.print();
         // Our own provider is ours to stop; one another SDK registered is only flushed.
         if (own && current === own) await own.shutdown();
         else await current?.forceFlush?.();
@@ -118,6 +126,7 @@ export function startConnectionMetrics(env: Environment = process.env): Connecti
     async stop() {
       stopWatching();
       exitHooks.remove();
+      report?.remove();
       for (const instrumentation of instrumentations) instrumentation.disable();
       await own?.shutdown();
       own = undefined;

@@ -16,3 +16,4 @@ export { instrumented, nextTick, sameWithAndWithout, type Instrumented, type Dri
 export { startPostgresServer, type PostgresServer, type PostgresServerOptions } from './postgres-server';
 export { startRedisServer, startTlsRedisServer, startRedisCluster, redisCli, type RedisServer, type RestartableRedisServer, type RedisCluster } from './redis-servers';
 export { packTarballs, installScratchApp, PACKAGE_DIRECTORIES } from './tarballs';
+export { countingMeterProvider, type CountingMeterProvider, type SdkCallCounts } from './counting-meter-provider';

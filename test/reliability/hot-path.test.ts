@@ -1,0 +1,60 @@
+/*
+ * The hot-path guard: what a reused use costs in SDK calls, counted, not
+ * timed. Each protocol's instrumentation records into a real MeterProvider
+ * (sdk-metrics) whose instruments count their add()/record() calls; after a
+ * warm-up, 200 uses of one kept connection are measured in a real process
+ * against a real server. A new per-use recording, or an attribute object
+ * built per use (the SDK hashes every attribute set it is given), changes
+ * these numbers and fails here, long before a benchmark would show it.
+ *
+ * The table is today's truth. Lanes that remove a per-use recording lower
+ * it here in the same change (the lead adjusts it at merge). A new protocol:
+ * its instrumentation in PACKAGES and a client in CLIENTS of
+ * fixtures/hot-path.cjs, and its row here.
+ */
+import { join } from 'node:path';
+import { runFixture } from '@connmetrics/test-harness';
+import { FIXTURES } from './support/fixtures';
+
+interface HotPath {
+  uses: number;
+  created: number;
+  reused: number;
+  callsPerUse: Record<string, number>;
+  freshAttributesPerUse: Record<string, number>;
+}
+
+/** SDK calls per reused use, by instrument name. Everything else is recorded per connection, at its creation or close. */
+const SDK_CALLS_PER_REUSED_USE: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  // time_in_queue on every request (issue 13 may restrict it to requests that waited)
+  undici: { 'http.client.request.time_in_queue': 1 },
+  fetch: { 'http.client.request.time_in_queue': 1 },
+  http: { 'http.client.request.time_in_queue': 1 },
+  // the two semconv histograms per checkout
+  pg: { 'db.client.connection.wait_time': 1, 'db.client.connection.use_time': 1 },
+  ioredis: {},
+  grpc: {},
+};
+
+describe.each(Object.keys(SDK_CALLS_PER_REUSED_USE))('%s: a reused use', (protocol) => {
+  let run: HotPath;
+  beforeAll(async () => {
+    const fixture = await runFixture<HotPath>(join(FIXTURES, 'hot-path.cjs'), { args: [protocol], timeoutMs: 60_000 });
+    expect(fixture.stderr).toBe('');
+    expect(fixture.code).toBe(0);
+    run = fixture.result!;
+  });
+
+  test('every measured use was a reuse of the warmed-up connection', () => {
+    expect(run.created).toBe(0);
+    expect(run.reused).toBe(run.uses);
+  });
+
+  test('makes exactly the SDK calls of the table', () => {
+    expect(run.callsPerUse).toEqual(SDK_CALLS_PER_REUSED_USE[protocol]);
+  });
+
+  test('builds no attribute object: every recording reuses the connection\'s own', () => {
+    expect(run.freshAttributesPerUse).toEqual({});
+  });
+});
