@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import type { Attributes } from '@opentelemetry/api';
@@ -25,6 +26,7 @@ import {
   type PoolEntry,
 } from '@connmetrics/core';
 import { CHANNEL_CONNECT, CHANNEL_POOL_CONNECT, FIRST_VERSION_WITH_CHANNELS, type ConnectContext, type PoolConnectContext } from './channels';
+import { ConnectAttemptWatch } from './connect-attempt';
 import { ConnectionLifetime, type ConnectionEnd } from './connection-lifetime';
 import { isCheckoutTimeout, mysql2ErrorType } from './error-type';
 import type { MySQL2Connection, MySQL2Pool } from './mysql2-shapes';
@@ -53,6 +55,8 @@ interface Attempt {
   readonly checkout: Checkout | undefined;
   /** Queries issued on a connection no pool owns before it was ready; counted as uses once it is. */
   pendingUses: number;
+  /** Follows the attempt to its failure, for a connection the patch named. */
+  watch?: ConnectAttemptWatch;
 }
 
 /** What the tracker keeps per ready connection (`ConnectionState.extra`). */
@@ -128,8 +132,8 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
   declare private _checkoutStack: Checkout[] | undefined;
   /** Apart from the tracker: a connection may close before the application releases it. */
   declare private _checkedOut: WeakMap<MySQL2Connection, CheckedOut> | undefined;
-  /** The connection whose constructor added its handshake just now, before it publishes `mysql2:connect`. */
-  declare private _settingUp: MySQL2Connection | undefined;
+  /** The connection whose constructor added its handshake just now (and the handshake), before it publishes `mysql2:connect`. */
+  declare private _settingUp: { readonly connection: MySQL2Connection; readonly handshake: EventEmitter } | undefined;
   declare private _warnedLoadOrder: boolean | undefined;
   declare private _warnedVersion: boolean | undefined;
 
@@ -260,9 +264,10 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     const name = (command as { constructor?: { name?: string } } | null)?.constructor?.name;
     if (name === HANDSHAKE_COMMAND) {
       // mysql2:connect is published next, in the same constructor.
-      this._settingUp = connection;
+      const settingUp = { connection, handshake: command as EventEmitter };
+      this._settingUp = settingUp;
       queueMicrotask(() => {
-        if (this._settingUp === connection) this._settingUp = undefined;
+        if (this._settingUp === settingUp) this._settingUp = undefined;
       });
       return;
     }
@@ -279,12 +284,17 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
   // --- connection handshakes -------------------------------------------------
 
   private onConnectStart(context: ConnectContext): void {
-    const connection = this._settingUp;
+    const settingUp = this._settingUp;
     this._settingUp = undefined;
+    const connection = settingUp?.connection;
     const stack = this._checkoutStack;
     const checkout = stack && stack.length > 0 ? stack[stack.length - 1] : undefined;
     const attempt: Attempt = { context, startedAt: performance.now(), connection, checkout, pendingUses: 0 };
     this.attempts.set(context, attempt);
+    if (settingUp) {
+      attempt.watch = new ConnectAttemptWatch(settingUp.connection, settingUp.handshake, (errorType) => this.onFailed(attempt, errorType), this._diag);
+      attempt.watch.start();
+    }
     if (checkout) checkout.attempt ??= attempt;
     else if (connection) this.connecting.set(connection, attempt);
     else this.warnLoadOrder();
@@ -293,25 +303,33 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     if (pool && connection) this.registerPool(pool, connection);
   }
 
+  /** Failures of the connections the patch did not name (pooled ones: mysql2 always reports theirs here). */
   private onConnectError(context: ConnectContext): void {
     const attempt = this._attempts?.get(context);
-    if (!attempt) return;
-    this.attempts.delete(context);
+    if (!attempt || attempt.watch) return;
+    this.onFailed(attempt, mysql2ErrorType(context.error));
+  }
+
+  private onFailed(attempt: Attempt, errorType: string): void {
+    if (this._attempts?.get(attempt.context) !== attempt) return; // settled, or disabled since
+    this.attempts.delete(attempt.context);
     if (attempt.connection) this.connecting.delete(attempt.connection);
     const connection = attempt.connection;
-    const target = connection ? configTarget(connection.config) : contextTarget(context);
+    const target = connection ? configTarget(connection.config) : contextTarget(attempt.context);
     const pool = this.attemptPool(attempt);
     const attributes = this.dbAttributes(target, dbSystemName(undefined, connection?._isMariaDB), pool?.name);
     // DNS, TCP and TLS up to the failure, when the module patch named the connection.
     if (connection?.stream) this.claimSockets(connection.stream, attributes);
-    this._connectionInstruments.failed.add(1, { ...attributes, [ATTR_ERROR_TYPE]: mysql2ErrorType(context.error) });
+    this._connectionInstruments.failed.add(1, { ...attributes, [ATTR_ERROR_TYPE]: errorType });
   }
 
   /** The handshake and authentication are done: a connection no pool owns is created now (a pooled one at its checkout). */
   private onConnectReady(context: ConnectContext): void {
     const attempt = this._attempts?.get(context);
-    if (!attempt) return;
+    // asyncEnd follows a failure too (after error).
+    if (!attempt || context.error !== undefined) return;
     this.attempts.delete(context);
+    attempt.watch?.stop();
     const connection = attempt.connection;
     if (!connection || attempt.checkout) return;
     this.connecting.delete(connection);
@@ -387,6 +405,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
       const attempt = checkout.attempt;
       const attributes = this.pooledAttributes(connection, entry);
       if (attempt && (attempt.connection === undefined || attempt.connection === connection)) {
+        attempt.watch?.stop();
         tracker.created(connection, attributes);
         this._dbInstruments.createTime.record(seconds(attempt.startedAt), entry.attributes.pool);
         state = tracker.used(connection)!;

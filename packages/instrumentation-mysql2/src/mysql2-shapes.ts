@@ -37,6 +37,8 @@ export interface MySQL2Connection extends EventEmitter {
   _closing?: boolean;
   /** The fatal error that closed it: a socket error, a timeout, a fatal server error. */
   _fatalError?: { code?: unknown } | null;
+  /** Set by mysql2 when the socket closed while it was not closing it itself (PROTOCOL_CONNECTION_LOST). */
+  _protocolError?: { code?: unknown } | null;
   /** The command running now (the handshake, a query, ...). */
   _command?: object | null;
   /** The owning pool; null once removed from it. */
