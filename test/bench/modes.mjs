@@ -3,9 +3,9 @@
 // require hooks, which only see modules required after them).
 //
 //   off          nothing: no SDK, no instrumentation
-//   connmetrics  the four connmetrics instrumentations with a MeterProvider
-//   upstream     the four matching @opentelemetry/instrumentation-* with a MeterProvider
-//   both         all eight on one MeterProvider
+//   connmetrics  the five connmetrics instrumentations with a MeterProvider
+//   upstream     the five matching @opentelemetry/instrumentation-* with a MeterProvider
+//   both         all ten on one MeterProvider
 //   experiment   connmetrics, changed at run time by run.mjs --experiment FILE
 //
 // No TracerProvider is registered: the upstream instrumentations run with the
@@ -34,6 +34,10 @@ export const PROTOCOLS = {
   ioredis: {
     connmetrics: ['@connmetrics/instrumentation-ioredis', 'IORedisConnectionInstrumentation'],
     upstream: ['@opentelemetry/instrumentation-ioredis', 'IORedisInstrumentation'],
+  },
+  mysql2: {
+    connmetrics: ['@connmetrics/instrumentation-mysql2', 'MySQL2ConnectionInstrumentation'],
+    upstream: ['@opentelemetry/instrumentation-mysql2', 'MySQL2Instrumentation'],
   },
 };
 

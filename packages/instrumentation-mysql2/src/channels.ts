@@ -7,6 +7,16 @@
 export const CHANNEL_CONNECT = 'mysql2:connect';
 export const CHANNEL_POOL_CONNECT = 'mysql2:pool:connect';
 
+/** The tracing channels' event channels this package subscribes to. */
+export const MySQL2Channel = {
+  ConnectStart: `tracing:${CHANNEL_CONNECT}:start`,
+  ConnectError: `tracing:${CHANNEL_CONNECT}:error`,
+  ConnectAsyncEnd: `tracing:${CHANNEL_CONNECT}:asyncEnd`,
+  PoolConnectStart: `tracing:${CHANNEL_POOL_CONNECT}:start`,
+  PoolConnectEnd: `tracing:${CHANNEL_POOL_CONNECT}:end`,
+  PoolConnectAsyncEnd: `tracing:${CHANNEL_POOL_CONNECT}:asyncEnd`,
+} as const;
+
 /** The first mysql2 version that publishes the channels. */
 export const FIRST_VERSION_WITH_CHANNELS = '3.20.0';
 

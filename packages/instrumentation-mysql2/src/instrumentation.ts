@@ -25,7 +25,7 @@ import {
   type PoolCounts,
   type PoolEntry,
 } from '@connmetrics/core';
-import { CHANNEL_CONNECT, CHANNEL_POOL_CONNECT, FIRST_VERSION_WITH_CHANNELS, type ConnectContext, type PoolConnectContext } from './channels';
+import { FIRST_VERSION_WITH_CHANNELS, MySQL2Channel, type ConnectContext, type PoolConnectContext } from './channels';
 import { ConnectAttemptWatch } from './connect-attempt';
 import { ConnectionLifetime, type ConnectionEnd } from './connection-lifetime';
 import { isCheckoutTimeout, mysql2ErrorType } from './error-type';
@@ -191,12 +191,12 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
   /** mysql2's tracing channels (3.20+): handshakes and pool checkouts, whatever the load order. */
   protected channelHandlers(): ChannelHandlers {
     return {
-      [`tracing:${CHANNEL_CONNECT}:start`]: (context: ConnectContext) => this.onConnectStart(context),
-      [`tracing:${CHANNEL_CONNECT}:error`]: (context: ConnectContext) => this.onConnectError(context),
-      [`tracing:${CHANNEL_CONNECT}:asyncEnd`]: (context: ConnectContext) => this.onConnectReady(context),
-      [`tracing:${CHANNEL_POOL_CONNECT}:start`]: (context: PoolConnectContext) => this.onCheckoutStart(context),
-      [`tracing:${CHANNEL_POOL_CONNECT}:end`]: (context: PoolConnectContext) => this.onCheckoutReturned(context),
-      [`tracing:${CHANNEL_POOL_CONNECT}:asyncEnd`]: (context: PoolConnectContext) => this.onCheckoutEnded(context),
+      [MySQL2Channel.ConnectStart]: (context: ConnectContext) => this.onConnectStart(context),
+      [MySQL2Channel.ConnectError]: (context: ConnectContext) => this.onConnectError(context),
+      [MySQL2Channel.ConnectAsyncEnd]: (context: ConnectContext) => this.onConnectReady(context),
+      [MySQL2Channel.PoolConnectStart]: (context: PoolConnectContext) => this.onCheckoutStart(context),
+      [MySQL2Channel.PoolConnectEnd]: (context: PoolConnectContext) => this.onCheckoutReturned(context),
+      [MySQL2Channel.PoolConnectAsyncEnd]: (context: PoolConnectContext) => this.onCheckoutEnded(context),
     };
   }
 
