@@ -40,3 +40,4 @@ export { markConnectionOwner, connectionOwner } from './connection-owners';
 export { tlsOutcomeOf, tlsHandshakeAttributes, type TlsOutcome } from './tls-handshake';
 export { PoolRegistry, PoolEntry, poolAttributes, type PoolAttributes, type PoolRegistryOptions } from './pool-registry';
 export { PoolGauges, poolCount, type PoolCounts } from './pool-gauges';
+export { PoolTimings } from './pool-timings';

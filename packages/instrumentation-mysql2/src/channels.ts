@@ -14,6 +14,7 @@ export const MySQL2Channel = {
   ConnectAsyncEnd: `tracing:${CHANNEL_CONNECT}:asyncEnd`,
   PoolConnectStart: `tracing:${CHANNEL_POOL_CONNECT}:start`,
   PoolConnectEnd: `tracing:${CHANNEL_POOL_CONNECT}:end`,
+  PoolConnectAsyncStart: `tracing:${CHANNEL_POOL_CONNECT}:asyncStart`,
   PoolConnectAsyncEnd: `tracing:${CHANNEL_POOL_CONNECT}:asyncEnd`,
 } as const;
 

@@ -13,6 +13,7 @@ import {
   MethodWraps,
   PoolGauges,
   PoolRegistry,
+  PoolTimings,
   createDbConnectionInstruments,
   guard,
   poolAttributes,
@@ -40,7 +41,8 @@ const PROTOCOL_MYSQL = 'mysql';
 /** A pool checkout in progress, from `pool.getConnection()` to its callback. */
 interface Checkout {
   readonly context: PoolConnectContext;
-  readonly startedAt: number;
+  /** From `performance.now()`; the earlier start when a re-dispatched checkout takes over a waiting one. */
+  startedAt: number;
   /** The connection attempt this checkout started, when it had to open one. */
   attempt?: Attempt;
 }
@@ -66,17 +68,9 @@ interface ConnectionRecord {
   readonly lifetime: ConnectionLifetime | undefined;
 }
 
-/** A connection handed out by a pool, until the application releases it. */
-interface CheckedOut {
-  readonly entry: PoolEntry<MySQL2Pool>;
-  readonly at: number;
-}
-
 /** Commands that are a use of a connection no pool owns. */
 const USE_COMMANDS = new Set(['Query', 'Execute']);
 const HANDSHAKE_COMMAND = 'ClientHandshake';
-
-const seconds = (from: number) => Math.max(0, performance.now() - from) / 1000;
 
 function isConnection(value: unknown): value is MySQL2Connection {
   return value !== null && typeof value === 'object' && typeof (value as MySQL2Connection).once === 'function';
@@ -131,7 +125,9 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
   /** The checkouts whose synchronous part runs now (a new pooled connection is created inside it). */
   declare private _checkoutStack: Checkout[] | undefined;
   /** Apart from the tracker: a connection may close before the application releases it. */
-  declare private _checkedOut: WeakMap<MySQL2Connection, CheckedOut> | undefined;
+  declare private _timings: PoolTimings | undefined;
+  /** The checkouts whose callbacks run now, innermost last. */
+  declare private _dispatching: Checkout[] | undefined;
   /** The connection whose constructor added its handshake just now (and the handshake), before it publishes `mysql2:connect`. */
   declare private _settingUp: { readonly connection: MySQL2Connection; readonly handshake: EventEmitter } | undefined;
   declare private _warnedLoadOrder: boolean | undefined;
@@ -168,8 +164,12 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     return (this._checkoutStack ??= []);
   }
 
-  private get checkedOut(): WeakMap<MySQL2Connection, CheckedOut> {
-    return (this._checkedOut ??= new WeakMap());
+  private get timings(): PoolTimings {
+    return (this._timings ??= new PoolTimings(() => this._dbInstruments, () => this._diag));
+  }
+
+  private get dispatching(): Checkout[] {
+    return (this._dispatching ??= []);
   }
 
   private get methodWraps(): MethodWraps {
@@ -196,6 +196,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
       [MySQL2Channel.ConnectAsyncEnd]: (context: ConnectContext) => this.onConnectReady(context),
       [MySQL2Channel.PoolConnectStart]: (context: PoolConnectContext) => this.onCheckoutStart(context),
       [MySQL2Channel.PoolConnectEnd]: (context: PoolConnectContext) => this.onCheckoutReturned(context),
+      [MySQL2Channel.PoolConnectAsyncStart]: (context: PoolConnectContext) => this.onCheckoutCallback(context),
       [MySQL2Channel.PoolConnectAsyncEnd]: (context: PoolConnectContext) => this.onCheckoutEnded(context),
     };
   }
@@ -222,7 +223,8 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     this._connecting = undefined;
     this._checkouts = undefined;
     this._checkoutStack = undefined;
-    this._checkedOut = undefined;
+    this._timings?.clear();
+    this._dispatching = undefined;
     this._settingUp = undefined;
   }
 
@@ -379,15 +381,37 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     if (index !== -1) stack.splice(index, 1);
   }
 
-  /** The checkout's callback returned (by then a PoolCluster has set the node id on the connection). */
+  /** A checkout's callback starts. */
+  private onCheckoutCallback(context: PoolConnectContext): void {
+    const checkout = this._checkouts?.get(context);
+    if (checkout) this.dispatching.push(checkout);
+  }
+
+  /**
+   * The checkout's callback returned (by then a PoolCluster has set the node
+   * id on the connection). When mysql2 re-dispatches a queued checkout
+   * (`releaseConnection` of a removed connection calls getConnection() again
+   * with the already traced callback), two checkouts end with one outcome,
+   * the waiting (inner) one first: the outer one counts for both, from the
+   * start of the waiting one and with the connection it opened.
+   */
   private onCheckoutEnded(context: PoolConnectContext): void {
     const checkout = this._checkouts?.get(context);
     if (!checkout) return; // started before the instrumentation was enabled
     this.checkouts.delete(context);
+    const stack = this._dispatching;
+    if (stack?.[stack.length - 1] === checkout) stack.pop();
+    const outer = stack?.[stack.length - 1];
+    const outcome = context.error ?? context.result;
+    if (outer && outcome !== undefined && (outer.context.error ?? outer.context.result) === outcome) {
+      outer.startedAt = Math.min(outer.startedAt, checkout.startedAt);
+      outer.attempt ??= checkout.attempt;
+      return;
+    }
     if (context.error !== undefined) {
       if (isCheckoutTimeout(context.error)) {
         const pool = checkout.attempt ? this.attemptPool(checkout.attempt) : undefined;
-        this._dbInstruments.timeouts.add(1, pool?.pool ?? poolAttributes(defaultPoolName(contextTarget(context))).pool);
+        this.timings.timedOut(pool?.pool ?? poolAttributes(defaultPoolName(contextTarget(context))).pool);
       }
       return;
     }
@@ -396,9 +420,9 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     const pool = poolOf(connection);
     if (!pool) return;
     const entry = this.registerPool(pool, connection);
-    this._dbInstruments.waitTime.record(seconds(checkout.startedAt), entry.attributes.pool);
+    const timings = this.timings;
     // Handed straight from one checkout to the next (mysql2 emits no 'release' then).
-    if (this.checkedOut.has(connection)) this.onRelease(connection);
+    if (timings.isOut(connection)) this.onRelease(connection);
     const tracker = this.tracker;
     let state = tracker.used(connection);
     if (!state) {
@@ -407,14 +431,14 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
       if (attempt && (attempt.connection === undefined || attempt.connection === connection)) {
         attempt.watch?.stop();
         tracker.created(connection, attributes);
-        this._dbInstruments.createTime.record(seconds(attempt.startedAt), entry.attributes.pool);
+        timings.created(entry.attributes.pool, attempt.startedAt);
         state = tracker.used(connection)!;
       } else {
         state = tracker.adopt(connection, attributes);
       }
       if (!state.extra) this.follow(connection, state, entry);
     }
-    this.checkedOut.set(connection, { entry, at: performance.now() });
+    timings.handedOut(connection, entry.attributes.pool, checkout.startedAt);
     // Released inside the callback already.
     if (connection._released === true) this.onRelease(connection);
   }
@@ -437,11 +461,8 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
   }
 
   private onRelease(connection: MySQL2Connection): void {
-    const checkedOut = this._checkedOut?.get(connection);
-    if (!checkedOut) return; // handed out before the instrumentation was enabled
-    this.checkedOut.delete(connection);
-    this._dbInstruments.useTime.record(seconds(checkedOut.at), checkedOut.entry.attributes.pool);
-    this.tracker.released(connection);
+    // false: handed out before the instrumentation was enabled
+    if (this.timings.released(connection)) this.tracker.released(connection);
   }
 
   /** The pool of a connection attempt, for its failure's attributes: known from an earlier checkout, else named from where it connects. */
@@ -486,7 +507,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
       lifetime = new ConnectionLifetime(
         connection,
         socket,
-        () => entry !== undefined && !this.checkedOut.has(connection) && entry.pool?._closed !== true,
+        () => entry !== undefined && !this.timings.isOut(connection) && entry.pool?._closed !== true,
         (end) => this.onClosed(connection, end),
         this._diag,
       );
@@ -505,7 +526,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
 
   private onClosed(connection: MySQL2Connection, end: ConnectionEnd): void {
     if (end.brokenUse !== undefined) this.tracker.reuseFailed(connection, end.brokenUse);
-    this._checkedOut?.delete(connection);
+    this._timings?.forget(connection);
     this.tracker.closed(connection, end.cause);
   }
 

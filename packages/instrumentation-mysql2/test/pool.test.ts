@@ -153,6 +153,19 @@ describe('mysql2 pools', () => {
     expect(after.count(IDLE_TIME)).toBe(0); // a use was in flight
   });
 
+  test('a waiting checkout that mysql2 re-dispatches (its connection destroyed) is one checkout and one new connection', async () => {
+    const { snapshots, values } = await runMySQL2Fixture<{ first: number; second: number }>('pool.js', 'redispatched');
+    const name = 'redispatched';
+    expect(values.second).not.toBe(values.first);
+    const after = snapshots.after!;
+    expect(after.sum(CREATED, pool(name))).toBe(2);
+    expect(after.sum(REUSED, pool(name))).toBe(0);
+    expect(after.count(WAIT_TIME, pool(name))).toBe(2);
+    expect(after.count(USE_TIME, pool(name))).toBe(1); // the destroyed connection was never released
+    expect(after.sum(CLOSED, reason('client_closed', pool(name)))).toBe(1);
+    expect(after.sum(COUNT, idle(name))).toBe(1);
+  });
+
   test('idleTimeout/maxIdle: the pool’s idle timer closes the connection (idle_timeout, with its idle time)', async () => {
     const { snapshots } = await runMySQL2Fixture('pool.js', 'idleTimeout');
     const name = 'idle';
