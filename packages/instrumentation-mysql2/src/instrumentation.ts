@@ -27,6 +27,7 @@ import {
   type PoolEntry,
 } from '@connmetrics/core';
 import { FIRST_VERSION_WITH_CHANNELS, MySQL2Channel, type ConnectContext, type PoolConnectContext } from './channels';
+import { Checkouts, type Checkout } from './checkouts';
 import { ConnectAttemptWatch } from './connect-attempt';
 import { ConnectionLifetime, type ConnectionEnd } from './connection-lifetime';
 import { isCheckoutTimeout, mysql2ErrorType } from './error-type';
@@ -38,15 +39,6 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
 const PROTOCOL_MYSQL = 'mysql';
 
-/** A pool checkout in progress, from `pool.getConnection()` to its callback. */
-interface Checkout {
-  readonly context: PoolConnectContext;
-  /** From `performance.now()`; the earlier start when a re-dispatched checkout takes over a waiting one. */
-  startedAt: number;
-  /** The connection attempt this checkout started, when it had to open one. */
-  attempt?: Attempt;
-}
-
 /** A connection handshake in progress (`mysql2:connect`). */
 interface Attempt {
   readonly context: ConnectContext;
@@ -54,7 +46,7 @@ interface Attempt {
   /** The connection, named by the module patch (undefined when mysql2 was loaded before it). */
   readonly connection: MySQL2Connection | undefined;
   /** The checkout that opens it: a pooled connection. */
-  readonly checkout: Checkout | undefined;
+  readonly checkout: Checkout<Attempt> | undefined;
   /** Queries issued on a connection no pool owns before it was ready; counted as uses once it is. */
   pendingUses: number;
   /** Follows the attempt to its failure, for a connection the patch named. */
@@ -121,13 +113,9 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
   declare private _attempts: WeakMap<ConnectContext, Attempt> | undefined;
   /** Attempts of connections no pool owns, by connection, for the queries issued while they connect. */
   declare private _connecting: WeakMap<MySQL2Connection, Attempt> | undefined;
-  declare private _checkouts: WeakMap<PoolConnectContext, Checkout> | undefined;
-  /** The checkouts whose synchronous part runs now (a new pooled connection is created inside it). */
-  declare private _checkoutStack: Checkout[] | undefined;
+  declare private _checkouts: Checkouts<Attempt> | undefined;
   /** Apart from the tracker: a connection may close before the application releases it. */
   declare private _timings: PoolTimings | undefined;
-  /** The checkouts whose callbacks run now, innermost last. */
-  declare private _dispatching: Checkout[] | undefined;
   /** The connection whose constructor added its handshake just now (and the handshake), before it publishes `mysql2:connect`. */
   declare private _settingUp: { readonly connection: MySQL2Connection; readonly handshake: EventEmitter } | undefined;
   declare private _warnedLoadOrder: boolean | undefined;
@@ -156,21 +144,14 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     return (this._connecting ??= new WeakMap());
   }
 
-  private get checkouts(): WeakMap<PoolConnectContext, Checkout> {
-    return (this._checkouts ??= new WeakMap());
-  }
-
-  private get checkoutStack(): Checkout[] {
-    return (this._checkoutStack ??= []);
+  private get checkouts(): Checkouts<Attempt> {
+    return (this._checkouts ??= new Checkouts());
   }
 
   private get timings(): PoolTimings {
     return (this._timings ??= new PoolTimings(() => this._dbInstruments, () => this._diag));
   }
 
-  private get dispatching(): Checkout[] {
-    return (this._dispatching ??= []);
-  }
 
   private get methodWraps(): MethodWraps {
     return (this._methodWraps ??= new MethodWraps());
@@ -194,9 +175,9 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
       [MySQL2Channel.ConnectStart]: (context: ConnectContext) => this.onConnectStart(context),
       [MySQL2Channel.ConnectError]: (context: ConnectContext) => this.onConnectError(context),
       [MySQL2Channel.ConnectAsyncEnd]: (context: ConnectContext) => this.onConnectReady(context),
-      [MySQL2Channel.PoolConnectStart]: (context: PoolConnectContext) => this.onCheckoutStart(context),
-      [MySQL2Channel.PoolConnectEnd]: (context: PoolConnectContext) => this.onCheckoutReturned(context),
-      [MySQL2Channel.PoolConnectAsyncStart]: (context: PoolConnectContext) => this.onCheckoutCallback(context),
+      [MySQL2Channel.PoolConnectStart]: (context: PoolConnectContext) => this.checkouts.started(context),
+      [MySQL2Channel.PoolConnectEnd]: (context: PoolConnectContext) => this._checkouts?.returned(context),
+      [MySQL2Channel.PoolConnectAsyncStart]: (context: PoolConnectContext) => this._checkouts?.callbackStarted(context),
       [MySQL2Channel.PoolConnectAsyncEnd]: (context: PoolConnectContext) => this.onCheckoutEnded(context),
     };
   }
@@ -221,10 +202,8 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     this._pools?.clear();
     this._attempts = undefined;
     this._connecting = undefined;
-    this._checkouts = undefined;
-    this._checkoutStack = undefined;
+    this._checkouts?.clear();
     this._timings?.clear();
-    this._dispatching = undefined;
     this._settingUp = undefined;
   }
 
@@ -289,8 +268,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     const settingUp = this._settingUp;
     this._settingUp = undefined;
     const connection = settingUp?.connection;
-    const stack = this._checkoutStack;
-    const checkout = stack && stack.length > 0 ? stack[stack.length - 1] : undefined;
+    const checkout = this._checkouts?.current();
     const attempt: Attempt = { context, startedAt: performance.now(), connection, checkout, pendingUses: 0 };
     this.attempts.set(context, attempt);
     if (settingUp) {
@@ -367,47 +345,10 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
 
   // --- pools -------------------------------------------------------------------
 
-  private onCheckoutStart(context: PoolConnectContext): void {
-    const checkout: Checkout = { context, startedAt: performance.now() };
-    this.checkouts.set(context, checkout);
-    this.checkoutStack.push(checkout);
-  }
-
-  /** getConnection() returned: its synchronous part (where a new connection is created) is over. */
-  private onCheckoutReturned(context: PoolConnectContext): void {
-    const stack = this._checkoutStack;
-    if (!stack) return;
-    const index = stack.findLastIndex((checkout) => checkout.context === context);
-    if (index !== -1) stack.splice(index, 1);
-  }
-
-  /** A checkout's callback starts. */
-  private onCheckoutCallback(context: PoolConnectContext): void {
-    const checkout = this._checkouts?.get(context);
-    if (checkout) this.dispatching.push(checkout);
-  }
-
-  /**
-   * The checkout's callback returned (by then a PoolCluster has set the node
-   * id on the connection). When mysql2 re-dispatches a queued checkout
-   * (`releaseConnection` of a removed connection calls getConnection() again
-   * with the already traced callback), two checkouts end with one outcome,
-   * the waiting (inner) one first: the outer one counts for both, from the
-   * start of the waiting one and with the connection it opened.
-   */
+  /** The checkout's callback returned (by then a PoolCluster has set the node id on the connection). */
   private onCheckoutEnded(context: PoolConnectContext): void {
-    const checkout = this._checkouts?.get(context);
-    if (!checkout) return; // started before the instrumentation was enabled
-    this.checkouts.delete(context);
-    const stack = this._dispatching;
-    if (stack?.[stack.length - 1] === checkout) stack.pop();
-    const outer = stack?.[stack.length - 1];
-    const outcome = context.error ?? context.result;
-    if (outer && outcome !== undefined && (outer.context.error ?? outer.context.result) === outcome) {
-      outer.startedAt = Math.min(outer.startedAt, checkout.startedAt);
-      outer.attempt ??= checkout.attempt;
-      return;
-    }
+    const checkout = this._checkouts?.ended(context);
+    if (!checkout) return;
     if (context.error !== undefined) {
       if (isCheckoutTimeout(context.error)) {
         const pool = checkout.attempt ? this.attemptPool(checkout.attempt) : undefined;
