@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { startMariaDbServer, type MariaDbServer } from '@connmetrics/test-harness';
 import { CONNECT, CREATED, ERROR_TYPE, FAILED, POOL_NAME, REUSED, TLS, pool, runMySQL2Fixture } from './support/fixtures';
 
-// The shared server runs without TLS: these tests start a MariaDB of their own that serves it.
+// A MariaDB of the tests' own: the shared server runs without TLS, and its
+// server-wide counters move with the other suites' connections.
 let server: MariaDbServer;
 beforeAll(async () => {
   server = await startMariaDbServer({ ssl: true });
@@ -38,5 +41,26 @@ describe('TLS (MySQL’s in-protocol upgrade of the connected socket)', () => {
     expect(after.sum(FAILED)).toBe(1);
     expect(after.count(TLS, { [ERROR_TYPE]: 'HANDSHAKE_SSL_ERROR' })).toBe(1);
     expect(after.sum(CREATED)).toBe(0);
+  });
+});
+
+describe('server-side ground truth on a server nobody else uses', () => {
+  /** MariaDB's `Connections` status: every connection attempt the server accepted, the command-line client's own included. */
+  async function connections(): Promise<number> {
+    const { stdout } = await promisify(execFile)(process.env.MYSQL_CLIENT ?? 'mariadb', [
+      '--batch', '--skip-column-names', '-h', server.host, '-P', String(server.port), '-u', server.user, '-e', "SHOW GLOBAL STATUS LIKE 'Connections'",
+    ]);
+    return Number(stdout.trim().split('\t')[1]);
+  }
+
+  test('connectionLimit 3, 30 queries at once: created 3 = the server’s Connections delta', async () => {
+    const before = await connections(); // this CLI connection included
+    const { snapshots, values } = await runMySQL2Fixture<{ ids: number; listed: number }>('pool.js', 'parallel', { database: database() });
+    const after = await connections();
+    // Between the two reads: the pool's connections, the fixture's one PROCESSLIST query, and the second read itself.
+    expect(after - before - 2).toBe(3);
+    expect(snapshots.after!.sum(CREATED, pool('parallel'))).toBe(after - before - 2);
+    expect(snapshots.after!.sum(REUSED, pool('parallel'))).toBe(27);
+    expect(values.ids).toBe(3);
   });
 });
