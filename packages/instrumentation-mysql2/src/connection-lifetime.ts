@@ -23,6 +23,8 @@ export interface ConnectionEnd {
   readonly cause: CloseCause;
   /** `error.type` of what the command running at the break saw; undefined when none was running or the client closed it. */
   readonly brokenUse?: string;
+  /** A query or other use was running when it closed: the connection was not idle. */
+  readonly busy: boolean;
 }
 
 /** Commands that are no use of the connection: setting it up, and ending it. */
@@ -87,16 +89,14 @@ export class ConnectionLifetime {
     const connection = this.connection;
     const fatal = connection._fatalError;
     const errorType = this.socketError ?? (fatal ? mysql2ErrorType(fatal) : undefined);
+    const busy = this.runningAtBreak || commandRunning(connection);
     if (errorType !== undefined) {
-      return { cause: { reason: CLOSE_REASON_ERROR, errorType }, ...(this.runningAtBreak ? { brokenUse: errorType } : {}) };
+      return { cause: { reason: CLOSE_REASON_ERROR, errorType }, busy, ...(busy ? { brokenUse: errorType } : {}) };
     }
     if (connection._closing) {
-      return { cause: { reason: this.idleInOpenPool() ? CLOSE_REASON_IDLE_TIMEOUT : CLOSE_REASON_CLIENT_CLOSED } };
+      return { cause: { reason: this.idleInOpenPool() ? CLOSE_REASON_IDLE_TIMEOUT : CLOSE_REASON_CLIENT_CLOSED }, busy };
     }
     // The server ended it in order (KILL, wait_timeout, shutdown): mysql2 fails a running command with this.
-    return {
-      cause: { reason: CLOSE_REASON_SERVER_CLOSED },
-      ...(commandRunning(connection) ? { brokenUse: ERROR_TYPE_CONNECTION_LOST } : {}),
-    };
+    return { cause: { reason: CLOSE_REASON_SERVER_CLOSED }, busy, ...(busy ? { brokenUse: ERROR_TYPE_CONNECTION_LOST } : {}) };
   }
 }

@@ -466,9 +466,13 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
   }
 
   private onClosed(connection: MySQL2Connection, end: ConnectionEnd): void {
-    if (end.brokenUse !== undefined) this.tracker.reuseFailed(connection, end.brokenUse);
+    const tracker = this.tracker;
+    // A use of a connection no pool owns ends as soon as it is counted: a query still running means it was not idle.
+    const state = tracker.get(connection);
+    if (end.busy && state && state.inFlight === 0) state.inFlight = 1;
+    if (end.brokenUse !== undefined) tracker.reuseFailed(connection, end.brokenUse);
     this._timings?.forget(connection);
-    this.tracker.closed(connection, end.cause);
+    tracker.closed(connection, end.cause);
   }
 
   // --- attributes --------------------------------------------------------------

@@ -51,6 +51,18 @@ describe('connections no pool owns (createConnection): a use is a query or execu
     expect(after.sum(REUSE_FAILED)).toBe(0);
   });
 
+  test('the network resets a connection (RST): closed by error ECONNRESET; while its second query runs, also a reuse failure', async () => {
+    const { snapshots, values } = await runMySQL2Fixture<{ results: Array<{ code: string } | null> }>('connection.js', 'reset');
+    expect(values.results).toEqual([null, { code: 'ECONNRESET' }]);
+    const after = snapshots.after!;
+    expect(after.sum(CREATED)).toBe(2);
+    expect(after.sum(CLOSED, reason('error', { [ERROR_TYPE]: 'ECONNRESET' }))).toBe(2);
+    expect(after.sum(CLOSED)).toBe(2);
+    expect(after.count(IDLE_TIME, reason('error'))).toBe(1); // the idle one
+    expect(after.sum(REUSE_FAILED, { [ERROR_TYPE]: 'ECONNRESET' })).toBe(1);
+    expect(after.sum(REUSE_FAILED)).toBe(1);
+  });
+
   test('KILL while a reused connection runs a query: one reuse failure with the error the application saw', async () => {
     const { snapshots, values } = await runMySQL2Fixture<{ error: { code: string } | null }>('connection.js', 'killedInUse');
     expect(values.error).toEqual({ code: 'PROTOCOL_CONNECTION_LOST' });
