@@ -7,9 +7,9 @@
 //                channels subscribed with no-op handlers, the same methods wrapped
 //                with pass-through bodies, no MeterProvider: what any
 //                instrumentation built on these hooks must pay (see installFloor)
-//   connmetrics  the four connmetrics instrumentations with a MeterProvider
-//   upstream     the four matching @opentelemetry/instrumentation-* with a MeterProvider
-//   both         all eight on one MeterProvider
+//   connmetrics  the connmetrics instrumentations with a MeterProvider
+//   upstream     the matching @opentelemetry/instrumentation-* with a MeterProvider
+//   both         all of both on one MeterProvider
 //   experiment   connmetrics, changed at run time by run.mjs --experiment FILE
 //
 // No TracerProvider is registered: the upstream instrumentations run with the
@@ -46,6 +46,10 @@ export const PROTOCOLS = {
   ioredis: {
     connmetrics: ['@connmetrics/instrumentation-ioredis', 'IORedisConnectionInstrumentation'],
     upstream: ['@opentelemetry/instrumentation-ioredis', 'IORedisInstrumentation'],
+  },
+  mysql2: {
+    connmetrics: ['@connmetrics/instrumentation-mysql2', 'MySQL2ConnectionInstrumentation'],
+    upstream: ['@opentelemetry/instrumentation-mysql2', 'MySQL2Instrumentation'],
   },
 };
 

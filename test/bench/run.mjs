@@ -75,6 +75,7 @@ const VERSIONED = {
   http: ['@connmetrics/instrumentation-http', '@opentelemetry/instrumentation-http'],
   pg: ['pg', '@connmetrics/instrumentation-pg', '@opentelemetry/instrumentation-pg'],
   ioredis: ['ioredis', '@connmetrics/instrumentation-ioredis', '@opentelemetry/instrumentation-ioredis'],
+  mysql2: ['mysql2', '@connmetrics/instrumentation-mysql2', '@opentelemetry/instrumentation-mysql2'],
 };
 
 /** A package's version, from the package.json above its entry point (some packages export no ./package.json). */
@@ -137,6 +138,8 @@ async function main() {
   const redis = harness.redisAddress();
   if (protocols.includes('pg')) await harness.requireReachable('PostgreSQL', postgres.host, postgres.port);
   if (protocols.includes('ioredis')) await harness.requireReachable('Redis', redis.host, redis.port);
+  const mysql = harness.mysqlAddress();
+  if (protocols.includes('mysql2')) await harness.requireReachable('MySQL/MariaDB', mysql.host, mysql.port);
 
   const live = new Set();
   process.on('exit', () => live.forEach((child) => child.process.kill()));
@@ -160,7 +163,7 @@ async function main() {
       ),
       scenarios: [],
     };
-    const context = { ports, postgres, redis };
+    const context = { ports, postgres, redis, mysql };
     for (const scenario of scenarios) {
       console.log(`\n${scenario.title} (${scenario.name})`);
       const rounds = Object.fromEntries(config.modes.map((mode) => [mode, []]));

@@ -98,6 +98,21 @@ export const SCENARIOS = [
     },
   },
   {
+    name: 'mysql2-pool',
+    title: 'mysql2 pool, SELECT 1',
+    protocol: 'mysql2',
+    async setup({ mysql, concurrency }) {
+      const mysql2 = require('mysql2');
+      const pool = mysql2.createPool({ ...mysql, connectionLimit: concurrency });
+      pool.on('error', () => {}); // an idle connection's error must not end the benchmark
+      const query = () => new Promise((resolve, reject) => pool.query('SELECT 1', (error, rows) => (error ? reject(error) : resolve(rows))));
+      return {
+        op: query,
+        teardown: () => new Promise((resolve) => pool.end(resolve)),
+      };
+    },
+  },
+  {
     name: 'ioredis-get',
     title: 'ioredis GET',
     protocol: 'ioredis',

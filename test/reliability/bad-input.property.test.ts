@@ -1,7 +1,7 @@
 /*
  * Generated bad input (fast-check): URLs with user info and passwords, paths,
  * query strings and fragments, IPv6 literals, odd-case host names,
- * non-default ports, Unix sockets, pg connection strings and ioredis URLs
+ * non-default ports, Unix sockets, pg connection strings, ioredis URLs, mysql2 URIs
  * with passwords, SQL and command arguments carrying secrets. No attribute of
  * any emitted metric may contain a secret; no hook may fail; the application
  * sees the same with and without instrumentation.
@@ -18,7 +18,7 @@ import fc from 'fast-check';
 import * as undici from 'undici';
 import { HttpConnectionInstrumentation } from '@connmetrics/instrumentation-http';
 import { UndiciConnectionInstrumentation } from '@connmetrics/instrumentation-undici';
-import { TestMetrics, captureDiag, postgresAddress, requireReachable, startHttpServer, type CapturedDiag, type TestServer } from '@connmetrics/test-harness';
+import { TestMetrics, captureDiag, mysqlAddress, postgresAddress, requireReachable, startHttpServer, type CapturedDiag, type TestServer } from '@connmetrics/test-harness';
 import { runScenario } from './support/fixtures';
 import { startOwnRedisServer, type OwnRedisServer } from './support/redis-server';
 import { leaks, secret } from './support/secrets';
@@ -153,7 +153,7 @@ describe('node:http and undici: generated URLs and request options', () => {
   });
 });
 
-describe('pg and ioredis: generated connection strings, URLs, options and commands (child process)', () => {
+describe('pg, ioredis and mysql2: generated connection strings, URLs, options and commands (child process)', () => {
   let redis: OwnRedisServer;
   beforeAll(async () => {
     const { host, port } = postgresAddress();
@@ -177,6 +177,25 @@ describe('pg and ioredis: generated connection strings, URLs, options and comman
     // Not vacuous: connections were made and failed (unknown role 28000, nobody on ::1), and recorded.
     expect(Object.keys(values.outcomes)).toEqual(expect.arrayContaining(['ok', '28000', 'ECONNREFUSED']));
     expect(values.recorded).toEqual(expect.arrayContaining(['created /var/run/postgresql', 'created localhost', 'failed ::1', 'failed localhost']));
+    expect(diag.filter((entry) => entry.level === 'error')).toEqual([]);
+  }, 150_000);
+
+  test('mysql2: URIs and options with users and passwords (right and wrong), the Unix socket, odd-case hosts, SQL with secrets', async () => {
+    const mysql = mysqlAddress();
+    await requireReachable('MySQL/MariaDB', mysql.host, mysql.port);
+    const socketPath = process.env.MYSQL_SOCKET ?? '/run/mysqld/mysqld.sock';
+    const { values, diag } = await runScenario<{ failure: string | null; runs: number; addresses: string[]; outcomes: Record<string, number>; recorded: string[] }>(
+      'bad-input.cjs',
+      'mysql2',
+      { runs: RUNS, socketPath },
+      { timeoutMs: 120_000 },
+    );
+    expect(values.failure).toBeNull();
+    expect(values.runs).toBe(RUNS);
+    for (const address of values.addresses) expect(['127.0.0.1', 'localhost', '::1', socketPath]).toContain(address);
+    // Not vacuous: the right password connected (also over the socket), unknown users and ::1 failed, and were recorded.
+    expect(Object.keys(values.outcomes)).toEqual(expect.arrayContaining(['ok', 'ER_ACCESS_DENIED_ERROR', 'ECONNREFUSED']));
+    expect(values.recorded).toEqual(expect.arrayContaining([`created ${socketPath}`, 'created 127.0.0.1', 'failed ::1', 'failed localhost']));
     expect(diag.filter((entry) => entry.level === 'error')).toEqual([]);
   }, 150_000);
 

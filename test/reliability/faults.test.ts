@@ -5,7 +5,7 @@
  * reaches the SDK's collection, and a failing recorder leaves no connection
  * stuck in a gauge.
  */
-import { postgresAddress, redisAddress, requireReachable } from '@connmetrics/test-harness';
+import { mysqlAddress, postgresAddress, redisAddress, requireReachable } from '@connmetrics/test-harness';
 import { PROTOCOLS, SCOPES, runScenario, type Collection, type Protocol } from './support/fixtures';
 import { GAUGES } from './support/names';
 import { EXPECTED, countsOf } from './support/workload-counts';
@@ -43,6 +43,8 @@ beforeAll(async () => {
   await requireReachable('PostgreSQL', host, port);
   const redis = redisAddress();
   await requireReachable('Redis', redis.host, redis.port);
+  const mysql = mysqlAddress();
+  await requireReachable('MySQL/MariaDB', mysql.host, mysql.port);
   ({ values: uninstrumented } = await runScenario<WorkloadValues>('faults.cjs', 'workload', { mode: 'none' }));
 });
 

@@ -5,7 +5,7 @@
  * CommonJS and ES module applications. Zero-code loading beside another SDK,
  * in both orders, is proven by packages/auto/test/sdk-interplay.test.ts.
  */
-import { postgresAddress, redisAddress, requireReachable } from '@connmetrics/test-harness';
+import { mysqlAddress, postgresAddress, redisAddress, requireReachable } from '@connmetrics/test-harness';
 import { PROTOCOLS, runScenario, type Protocol } from './support/fixtures';
 import { CREATED, REUSED } from './support/names';
 import { EXPECTED, countsOf } from './support/workload-counts';
@@ -15,6 +15,8 @@ beforeAll(async () => {
   await requireReachable('PostgreSQL', host, port);
   const redis = redisAddress();
   await requireReachable('Redis', redis.host, redis.port);
+  const mysql = mysqlAddress();
+  await requireReachable('MySQL/MariaDB', mysql.host, mysql.port);
 });
 
 const times = (counts: Record<Protocol, { created: number; reused: number; failed: number }>, factor: number) =>
@@ -48,13 +50,17 @@ describe('enabled before or after the library is loaded', () => {
   // - @grpc/grpc-js: sessions and calls (node:http2's channels), but not the
   //   attempts that never became a session (those come from a connector patch);
   // - pg and ioredis: nothing (their hooks are module patches; ioredis's
-  //   channel messages are only counted for patched clients).
+  //   channel messages are only counted for patched clients);
+  // - mysql2: its pools, from its tracing channels (2 created + 4 reused), not
+  //   the connection no pool owns (the patch of addCommand names it) nor the
+  //   refused one, which mysql2's channel never reports when a query is queued.
   const AFTER: Record<Protocol, { created: number; reused: number; failed: number }> = {
     undici: EXPECTED.undici,
     http: EXPECTED.http,
     grpc: { ...EXPECTED.grpc, failed: 0 },
     pg: none,
     ioredis: none,
+    mysql2: { created: 2, reused: 4, failed: 0 },
   };
 
   test.each(PROTOCOLS)('%s', async (protocol) => {

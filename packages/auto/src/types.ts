@@ -3,6 +3,7 @@ import type { HttpConnectionInstrumentation } from '@connmetrics/instrumentation
 import type { PgConnectionInstrumentation } from '@connmetrics/instrumentation-pg';
 import type { IORedisConnectionInstrumentation } from '@connmetrics/instrumentation-ioredis';
 import type { GrpcConnectionInstrumentation } from '@connmetrics/instrumentation-grpc';
+import type { MySQL2ConnectionInstrumentation } from '@connmetrics/instrumentation-mysql2';
 
 /** The options a protocol package's constructor accepts. */
 type ConfigOf<T extends abstract new (...args: any[]) => unknown> = NonNullable<ConstructorParameters<T>[0]>;
@@ -38,6 +39,11 @@ export interface ConnectionInstrumentationsConfig {
    * @default {}
    */
   grpc?: ConfigOf<typeof GrpcConnectionInstrumentation>;
+  /**
+   * `@connmetrics/instrumentation-mysql2`: mysql2 connections, pools and pool clusters.
+   * @default {}
+   */
+  mysql2?: ConfigOf<typeof MySQL2ConnectionInstrumentation>;
 }
 
 /** Short name of an instrumentation, as used in the config and the environment variables. */

@@ -8,6 +8,7 @@ import { registerInstrumentations, type Instrumentation } from '@opentelemetry/i
 import { GrpcConnectionInstrumentation } from '@connmetrics/instrumentation-grpc';
 import { HttpConnectionInstrumentation } from '@connmetrics/instrumentation-http';
 import { IORedisConnectionInstrumentation } from '@connmetrics/instrumentation-ioredis';
+import { MySQL2ConnectionInstrumentation } from '@connmetrics/instrumentation-mysql2';
 import { PgConnectionInstrumentation } from '@connmetrics/instrumentation-pg';
 import { UndiciConnectionInstrumentation } from '@connmetrics/instrumentation-undici';
 import { TestMetrics, startHttpServer, type MetricsSnapshot } from '@connmetrics/test-harness';
@@ -30,15 +31,16 @@ afterEach(() => {
   delete process.env.CONNMETRICS_DISABLED_INSTRUMENTATIONS;
 });
 
-test('all five, in a fixed order, each of its package', () => {
+test('all six, in a fixed order, each of its package', () => {
   const instrumentations = keep(getConnectionInstrumentations());
-  expect(CONNECTION_INSTRUMENTATION_NAMES).toEqual(['undici', 'http', 'pg', 'ioredis', 'grpc']);
+  expect(CONNECTION_INSTRUMENTATION_NAMES).toEqual(['undici', 'http', 'pg', 'ioredis', 'grpc', 'mysql2']);
   expect(instrumentations.map((instrumentation) => instrumentation.constructor)).toEqual([
     UndiciConnectionInstrumentation,
     HttpConnectionInstrumentation,
     PgConnectionInstrumentation,
     IORedisConnectionInstrumentation,
     GrpcConnectionInstrumentation,
+    MySQL2ConnectionInstrumentation,
   ]);
   expect(instrumentations.map((instrumentation) => instrumentation.instrumentationName)).toEqual([
     '@connmetrics/instrumentation-undici',
@@ -46,6 +48,7 @@ test('all five, in a fixed order, each of its package', () => {
     '@connmetrics/instrumentation-pg',
     '@connmetrics/instrumentation-ioredis',
     '@connmetrics/instrumentation-grpc',
+    '@connmetrics/instrumentation-mysql2',
   ]);
 });
 
@@ -58,6 +61,7 @@ test('each entry of the config goes to its instrumentation; enabled: false leave
     '@connmetrics/instrumentation-pg',
     '@connmetrics/instrumentation-ioredis',
     '@connmetrics/instrumentation-grpc',
+    '@connmetrics/instrumentation-mysql2',
   ]);
   expect(instrumentations[0]!.getConfig()).toMatchObject({ recordPeerAddress: true });
   expect(instrumentations[1]!.getConfig()).toMatchObject({ recordSocketPhases: false });
@@ -75,13 +79,13 @@ test('CONNMETRICS_ENABLED_INSTRUMENTATIONS and CONNMETRICS_DISABLED_INSTRUMENTAT
 });
 
 test.each([
-  [{}, {}, ['undici', 'http', 'pg', 'ioredis', 'grpc']],
+  [{}, {}, ['undici', 'http', 'pg', 'ioredis', 'grpc', 'mysql2']],
   [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: 'http' }, {}, ['http']],
-  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'http,ioredis' }, {}, ['undici', 'pg', 'grpc']],
+  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'http,ioredis' }, {}, ['undici', 'pg', 'grpc', 'mysql2']],
   // The environment switches off what the code switched on: operators decide.
-  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'pg' }, { pg: { enabled: true } }, ['undici', 'http', 'ioredis', 'grpc']],
+  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'pg' }, { pg: { enabled: true } }, ['undici', 'http', 'ioredis', 'grpc', 'mysql2']],
   [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: 'pg,http' }, { http: { enabled: false } }, ['pg']],
-  [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: '' }, {}, ['undici', 'http', 'pg', 'ioredis', 'grpc']],
+  [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: '' }, {}, ['undici', 'http', 'pg', 'ioredis', 'grpc', 'mysql2']],
 ] as const)('env %j with config %j selects %j', (env, config, expected) => {
   expect(selectInstrumentations(config, env)).toEqual(expected);
 });

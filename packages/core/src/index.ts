@@ -27,3 +27,6 @@ export { MethodWrap, MethodWraps, type WrapperFactory } from './method-wrap';
 export type { SeriesCounter, CounterSeries } from './series-counter';
 export { markConnectionOwner, connectionOwner } from './connection-owners';
 export { tlsOutcomeOf, tlsHandshakeAttributes, type TlsOutcome } from './tls-handshake';
+export { PoolRegistry, PoolEntry, poolAttributes, type PoolAttributes, type PoolRegistryOptions } from './pool-registry';
+export { PoolGauges, poolCount, type PoolCounts } from './pool-gauges';
+export { PoolTimings } from './pool-timings';

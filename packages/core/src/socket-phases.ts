@@ -229,9 +229,11 @@ export function claimNextSocketPhases(target: PhaseTarget): void {
 
 /**
  * Times a TLS handshake started on an already connected socket, from now to
- * 'secureConnect' (or to 'close' when it fails, with `error.type`).
+ * 'secureConnect' (or to 'close' when it fails, with `error.type`). Without a
+ * target (a library that says whose connection it is only once it is ready,
+ * like a mysql2 pool), the phase waits for `claimSocketPhases()`.
  */
-export function timeTlsUpgrade(tlsSocket: TLSSocket, target: PhaseTarget): void {
+export function timeTlsUpgrade(tlsSocket: TLSSocket, target?: PhaseTarget): void {
   const phases = registry();
   if (phases.timelines.has(tlsSocket)) return;
   const timeline = new SocketTimeline(true);

@@ -103,6 +103,19 @@ describe('socket phases', () => {
     expect(snapshot.count(CONNECT)).toBe(0);
   });
 
+  test('TLS upgraded without a target yet: the handshake is recorded when the socket is claimed later', async () => {
+    const raw = net.connect({ host: '127.0.0.1', port: port(tlsServer) });
+    await new Promise((resolve) => raw.once('connect', resolve));
+    const secure = tls.connect({ socket: raw, servername: 'localhost', ca: certs.ca });
+    timeTlsUpgrade(secure);
+    await new Promise((resolve) => secure.once('secureConnect', resolve));
+    expect((await metrics.collect()).count(TLS_HANDSHAKE)).toBe(0); // nobody claimed it yet
+    expect(claimSocketPhases(secure, target)).toBe(true);
+    expect((await metrics.collect()).count(TLS_HANDSHAKE, { 'tls.protocol.version': '1.3' })).toBe(1);
+    secure.destroy();
+    await closed(secure);
+  });
+
   test('released: new sockets are not followed', async () => {
     releaseSocketPhases(user);
     const socket = net.connect({ host: '127.0.0.1', port: port(tcpServer) });

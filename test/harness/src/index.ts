@@ -2,7 +2,7 @@ export { TestMetrics, MetricsSnapshot, type Filter } from './metrics';
 export { certs } from './certs';
 export { freePort, refusedPort } from './ports';
 export { startHttpServer, type TestServer, type TestServerOptions } from './http-server';
-export { postgresAddress, redisAddress, requireReachable, type PostgresAddress, type RedisAddress } from './services';
+export { postgresAddress, redisAddress, mysqlAddress, requireReachable, type PostgresAddress, type RedisAddress, type MysqlAddress } from './services';
 export { waitFor, sleep } from './wait';
 export { runFixture, reportFixtureResult, type FixtureOptions, type FixtureRun } from './fixture';
 export { throwingMeterProvider, captureDiag, type CapturedDiag } from './faults';
@@ -17,3 +17,4 @@ export { startPostgresServer, type PostgresServer, type PostgresServerOptions } 
 export { startRedisServer, startTlsRedisServer, startRedisCluster, redisCli, type RedisServer, type RestartableRedisServer, type RedisCluster } from './redis-servers';
 export { packTarballs, installScratchApp, PACKAGE_DIRECTORIES } from './tarballs';
 export { countingMeterProvider, type CountingMeterProvider, type SdkCallCounts } from './counting-meter-provider';
+export { startMariaDbServer, type MariaDbServer, type MariaDbServerOptions } from './mariadb-server';

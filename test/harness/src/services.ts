@@ -1,5 +1,5 @@
 /*
- * Addresses of the PostgreSQL and Redis servers the integration tests use,
+ * Addresses of the PostgreSQL, MySQL/MariaDB and Redis servers the integration tests use,
  * from the usual environment variables, and a check that fails loudly (never
  * skips) when one cannot be reached.
  */
@@ -33,6 +33,25 @@ export function redisAddress(): RedisAddress {
   const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const parsed = new URL(url);
   return { url, host: parsed.hostname, port: Number(parsed.port || 6379) };
+}
+
+export interface MysqlAddress {
+  host: string;
+  port: number;
+  user: string;
+  password: string | undefined;
+  database: string;
+}
+
+/** The MySQL or MariaDB server of the tests (MYSQL_HOST, MYSQL_PORT, MYSQL_USER, MYSQL_PASSWORD, MYSQL_DATABASE). */
+export function mysqlAddress(): MysqlAddress {
+  return {
+    host: process.env.MYSQL_HOST ?? '127.0.0.1',
+    port: Number(process.env.MYSQL_PORT ?? 3306),
+    user: process.env.MYSQL_USER ?? 'root',
+    password: process.env.MYSQL_PASSWORD || undefined,
+    database: process.env.MYSQL_DATABASE ?? 'test',
+  };
 }
 
 /** Resolves when host:port accepts a TCP connection; rejects with a clear message otherwise. */
