@@ -38,3 +38,11 @@ export { MethodWrap, MethodWraps, type WrapperFactory } from './method-wrap';
 export { SeriesCounter, type CounterSeries } from './series-counter';
 export { markConnectionOwner, connectionOwner } from './connection-owners';
 export { tlsOutcomeOf, tlsHandshakeAttributes, type TlsOutcome } from './tls-handshake';
+export {
+  DbPoolGauges,
+  dbPoolAttributes,
+  defaultDbPoolName,
+  type DbPoolAttributes,
+  type DbPoolCounts,
+  type ObservedDbPool,
+} from './db-pool-gauges';

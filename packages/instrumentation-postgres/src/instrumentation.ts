@@ -1,0 +1,170 @@
+import type { Attributes } from '@opentelemetry/api';
+import { safeExecuteInTheMiddle, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
+import {
+  ATTR_DB_CLIENT_CONNECTION_POOL_NAME,
+  ATTR_DB_SYSTEM_NAME,
+  ATTR_NETWORK_PEER_ADDRESS,
+  ConnectionInstrumentationBase,
+  ConnectionTracker,
+  DbPoolGauges,
+  createDbConnectionInstruments,
+  reportFailure,
+  type ChannelHandlers,
+  type DbConnectionInstruments,
+} from '@connmetrics/core';
+import { NET_CLIENT_SOCKET, type ClientSocketMessage } from './channels';
+import { ConnectionSlot, type SlotHost } from './connection-slot';
+import { postgresModuleDefinitions, type FactoryHooks } from './patches';
+import { PoolRegistry, type PoolState } from './pool-registry';
+import type { PostgresOptions, PostgresQueues } from './postgres-shapes';
+import { defaultPoolName, type ServerTarget } from './server-target';
+import { SocketClaims } from './socket-claims';
+import type { PostgresConnectionInstrumentationConfig } from './types';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
+
+const POSTGRESQL = 'postgresql';
+
+const LOADED_TOO_EARLY =
+  'connmetrics: postgres.js (the `postgres` package) was loaded before @connmetrics/instrumentation-postgres could patch it, ' +
+  'so its connections are not counted. Enable the instrumentation before the application imports `postgres`: ' +
+  'node --require @connmetrics/auto/register (CommonJS), or node --import @connmetrics/auto/register (ES modules; ' +
+  'it registers the module hook that `import postgres from "postgres"` needs).';
+
+/**
+ * Connection metrics for postgres.js (`postgres` 3): connections created,
+ * reused, failed and closed (with their close reasons), their DNS and TCP
+ * phases, and the db.client.connection.* metrics it can observe of each pool.
+ *
+ * A use is a query; `sql.reserve()` and `sql.begin()` are one use each,
+ * whatever they run.
+ */
+export class PostgresConnectionInstrumentation extends ConnectionInstrumentationBase<PostgresConnectionInstrumentationConfig> {
+  protected readonly protocolName = POSTGRESQL;
+  declare private _dbInstruments: DbConnectionInstruments;
+  declare private _tracker: ConnectionTracker | undefined;
+  declare private _pools: PoolRegistry | undefined;
+  declare private _gauges: DbPoolGauges | undefined;
+  declare private _claims: SocketClaims | undefined;
+  declare private _factoryHooks: FactoryHooks | undefined;
+  declare private _slotHost: SlotHost | undefined;
+  declare private _warnedTooEarly: boolean | undefined;
+
+  constructor(config: PostgresConnectionInstrumentationConfig = {}) {
+    super(PACKAGE_NAME, PACKAGE_VERSION, config);
+  }
+
+  private get tracker(): ConnectionTracker {
+    return (this._tracker ??= new ConnectionTracker(() => this._connectionInstruments, () => this._diag));
+  }
+
+  private get pools(): PoolRegistry {
+    return (this._pools ??= new PoolRegistry((options, target) => this.poolName(options, target)));
+  }
+
+  private get claims(): SocketClaims {
+    return (this._claims ??= new SocketClaims());
+  }
+
+  protected override init(): InstrumentationModuleDefinition[] {
+    return postgresModuleDefinitions(this.factoryHooks);
+  }
+
+  /** postgres.js publishes nothing; its sockets are found among every client socket Node announces. */
+  protected channelHandlers(): ChannelHandlers {
+    return {
+      [NET_CLIENT_SOCKET]: (message: ClientSocketMessage) => this.onClientSocket(message),
+    };
+  }
+
+  protected override _updateMetricInstruments(): void {
+    super._updateMetricInstruments();
+    const instruments = createDbConnectionInstruments(this.meter);
+    this._dbInstruments = instruments;
+    const gauges = (this._gauges ??= new DbPoolGauges());
+    this.meter.addBatchObservableCallback(
+      (result) =>
+        this.guarded('observe postgres pools', () => gauges.observe(result, instruments, this._enabled ? this.pools.observed() : [])),
+      [instruments.count, instruments.idleMax, instruments.idleMin, instruments.max],
+    );
+  }
+
+  protected override onDisabled(): void {
+    for (const pool of this._pools?.all() ?? []) for (const slot of pool.slots) (slot as ConnectionSlot).reset();
+    this._tracker?.clear();
+    this._claims?.clear();
+  }
+
+  // --- the patched factory -----------------------------------------------------
+
+  /** Created once: the module patch keeps it for the process's lifetime. */
+  private get factoryHooks(): FactoryHooks {
+    return (this._factoryHooks ??= {
+      active: () => this._enabled,
+      run: (name, hook) => {
+        if (this._enabled) this.guarded(name, hook);
+      },
+      slot: (options, queues) => this.newSlot(options, queues),
+      uncountedSocket: () => this.claims.expect({ overPath: false, opened: () => undefined }),
+    });
+  }
+
+  private newSlot(options: PostgresOptions, queues: PostgresQueues): ConnectionSlot {
+    const pool = this.pools.register(options, queues);
+    const slot = new ConnectionSlot(pool, this.slotHost);
+    pool.slots.add(slot);
+    return slot;
+  }
+
+  private onClientSocket(message: ClientSocketMessage): void {
+    const socket = message?.socket;
+    if (socket === null || typeof socket !== 'object') return;
+    if (this.claims.announced(socket) && !this._warnedTooEarly) {
+      this._warnedTooEarly = true;
+      this._diag.warn(LOADED_TOO_EARLY);
+    }
+  }
+
+  private get slotHost(): SlotHost {
+    const self = this;
+    return (this._slotHost ??= {
+      get tracker() {
+        return self.tracker;
+      },
+      connectionInstruments: () => this._connectionInstruments,
+      dbInstruments: () => this._dbInstruments,
+      attributes: (pool, target) => this.postgresAttributes(pool, target),
+      withPeer: (attributes, socket) => {
+        const peer = socket?.remoteAddress;
+        return this._config.recordPeerAddress && peer ? { ...attributes, [ATTR_NETWORK_PEER_ADDRESS]: peer } : attributes;
+      },
+      expectSocket: (claim) => this.claims.expect(claim),
+      claimSocket: (socket, attributes) => {
+        this.claimSocket(socket, attributes);
+      },
+      run: (name, hook) => this.guarded(name, hook),
+    });
+  }
+
+  // --- attributes ----------------------------------------------------------------
+
+  private postgresAttributes(pool: PoolState, target: ServerTarget): Attributes {
+    return this.connectionAttributes(target.address, target.port, {
+      [ATTR_DB_SYSTEM_NAME]: POSTGRESQL,
+      [ATTR_DB_CLIENT_CONNECTION_POOL_NAME]: pool.attributes.name,
+    });
+  }
+
+  private poolName(options: PostgresOptions, target: ServerTarget): string {
+    const defaultName = defaultPoolName(target);
+    const hook = this._config.poolName;
+    if (!hook) return defaultName;
+    const name = safeExecuteInTheMiddle(
+      () => hook({ options, serverAddress: target.address, serverPort: target.port, database: target.database, defaultName }),
+      (error) => {
+        if (error) reportFailure(this._diag, 'poolName (user hook; the default name is used)', error);
+      },
+      true,
+    );
+    return typeof name === 'string' && name.length > 0 ? name : defaultName;
+  }
+}
