@@ -162,16 +162,18 @@ export class ConnectionSlot implements SlotEvents, SlotView {
     const attempt = this.attempt;
     if (!attempt) {
       // A cancel request sent from this connection: postgres.js's socket, not a connection of the pool.
-      this.host.expectSocket({ overPath: Boolean(this.pool.options.path), opened: () => undefined });
+      this.host.expectSocket({ opened: () => undefined });
       return;
     }
     // A socket before this one closed during startup and postgres.js tries again (the next host, or a
     // close before the first query): that socket was an attempt that failed.
-    if (attempt.record) this.failed(attempt, attempt.record.error ?? ERROR_TYPE_CONNECTION_CLOSED);
-    attempt.record = undefined;
-    attempt.socketAt = performance.now();
+    if (attempt.record) {
+      this.failed(attempt, attempt.record.error ?? ERROR_TYPE_CONNECTION_CLOSED);
+      attempt.record = undefined;
+      attempt.socketAt = undefined;
+    }
+    attempt.socketAt ??= performance.now();
     this.host.expectSocket({
-      overPath: Boolean(this.pool.options.path),
       opened: (socket) => this.host.run('postgres socket opened', () => this.socketOpened(attempt, socket as SocketLike)),
     });
   }
@@ -282,9 +284,11 @@ export class ConnectionSlot implements SlotEvents, SlotView {
 
   private idleTimerFired(): boolean {
     if (this.idleArmedAt === undefined) return false;
+    // A function is evaluated by postgres.js, once per slot: its value is not known here.
+    if (typeof this.pool.options.idle_timeout === 'function') return true;
     const timeout = this.pool.idleTimeoutMs;
     // Timers fire at their time, give or take a millisecond of rounding.
-    return timeout === undefined || performance.now() - this.idleArmedAt >= timeout - 1;
+    return timeout !== undefined && performance.now() - this.idleArmedAt >= timeout - 1;
   }
 
   closed(): void {
@@ -292,8 +296,9 @@ export class ConnectionSlot implements SlotEvents, SlotView {
     if (attempt) {
       this.attempt = undefined;
       attempt.settle();
-      // An attempt the application ended (sql.end() with a timeout) did not fail.
-      if (!this.endWanted) this.failed(attempt, attempt.failure ?? attempt.record?.error ?? ERROR_TYPE_CONNECTION_CLOSED);
+      // An attempt the application ended before it failed (sql.end() with a timeout) did not fail.
+      const failure = attempt.failure ?? (this.endWanted ? undefined : (attempt.record?.error ?? ERROR_TYPE_CONNECTION_CLOSED));
+      if (failure !== undefined) this.failed(attempt, failure);
     }
     const live = this.live;
     if (live) {

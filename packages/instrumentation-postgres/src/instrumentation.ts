@@ -104,7 +104,7 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
         if (this._enabled) this.guarded(name, hook);
       },
       slot: (options, queues) => this.newSlot(options, queues),
-      uncountedSocket: () => this.claims.expect({ overPath: false, opened: () => undefined }),
+      uncountedSocket: () => this.claims.expect({ opened: () => undefined }),
     });
   }
 
