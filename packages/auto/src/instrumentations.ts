@@ -35,6 +35,10 @@ const FACTORIES: Readonly<Record<ConnectionInstrumentationName, Factory>> = {
     const { GrpcConnectionInstrumentation } = require('@connmetrics/instrumentation-grpc') as typeof import('@connmetrics/instrumentation-grpc');
     return new GrpcConnectionInstrumentation(config);
   },
+  postgres: (config) => {
+    const { PostgresConnectionInstrumentation } = require('@connmetrics/instrumentation-postgres') as typeof import('@connmetrics/instrumentation-postgres');
+    return new PostgresConnectionInstrumentation(config);
+  },
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -78,7 +82,7 @@ export function selectInstrumentations(
 
 /**
  * Every connmetrics instrumentation (undici and the global fetch, node:http
- * and https, pg, ioredis, gRPC), each configured by its entry in `config`,
+ * and https, pg, ioredis, gRPC, postgres.js), each configured by its entry in `config`,
  * for `new NodeSDK({ instrumentations })` or `registerInstrumentations()`.
  * The environment variables CONNMETRICS_ENABLED_INSTRUMENTATIONS and
  * CONNMETRICS_DISABLED_INSTRUMENTATIONS (comma-separated short names) select

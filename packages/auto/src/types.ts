@@ -3,6 +3,7 @@ import type { HttpConnectionInstrumentation } from '@connmetrics/instrumentation
 import type { PgConnectionInstrumentation } from '@connmetrics/instrumentation-pg';
 import type { IORedisConnectionInstrumentation } from '@connmetrics/instrumentation-ioredis';
 import type { GrpcConnectionInstrumentation } from '@connmetrics/instrumentation-grpc';
+import type { PostgresConnectionInstrumentation } from '@connmetrics/instrumentation-postgres';
 
 /** The options a protocol package's constructor accepts. */
 type ConfigOf<T extends abstract new (...args: any[]) => unknown> = NonNullable<ConstructorParameters<T>[0]>;
@@ -38,6 +39,11 @@ export interface ConnectionInstrumentationsConfig {
    * @default {}
    */
   grpc?: ConfigOf<typeof GrpcConnectionInstrumentation>;
+  /**
+   * `@connmetrics/instrumentation-postgres`: postgres.js (`postgres`) pools, reservations and transactions.
+   * @default {}
+   */
+  postgres?: ConfigOf<typeof PostgresConnectionInstrumentation>;
 }
 
 /** Short name of an instrumentation, as used in the config and the environment variables. */

@@ -6,6 +6,7 @@
 import * as http from 'node:http';
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
 import { GrpcConnectionInstrumentation } from '@connmetrics/instrumentation-grpc';
+import { PostgresConnectionInstrumentation } from '@connmetrics/instrumentation-postgres';
 import { HttpConnectionInstrumentation } from '@connmetrics/instrumentation-http';
 import { IORedisConnectionInstrumentation } from '@connmetrics/instrumentation-ioredis';
 import { PgConnectionInstrumentation } from '@connmetrics/instrumentation-pg';
@@ -30,15 +31,16 @@ afterEach(() => {
   delete process.env.CONNMETRICS_DISABLED_INSTRUMENTATIONS;
 });
 
-test('all five, in a fixed order, each of its package', () => {
+test('all six, in a fixed order, each of its package', () => {
   const instrumentations = keep(getConnectionInstrumentations());
-  expect(CONNECTION_INSTRUMENTATION_NAMES).toEqual(['undici', 'http', 'pg', 'ioredis', 'grpc']);
+  expect(CONNECTION_INSTRUMENTATION_NAMES).toEqual(['undici', 'http', 'pg', 'ioredis', 'grpc', 'postgres']);
   expect(instrumentations.map((instrumentation) => instrumentation.constructor)).toEqual([
     UndiciConnectionInstrumentation,
     HttpConnectionInstrumentation,
     PgConnectionInstrumentation,
     IORedisConnectionInstrumentation,
     GrpcConnectionInstrumentation,
+    PostgresConnectionInstrumentation,
   ]);
   expect(instrumentations.map((instrumentation) => instrumentation.instrumentationName)).toEqual([
     '@connmetrics/instrumentation-undici',
@@ -46,6 +48,7 @@ test('all five, in a fixed order, each of its package', () => {
     '@connmetrics/instrumentation-pg',
     '@connmetrics/instrumentation-ioredis',
     '@connmetrics/instrumentation-grpc',
+    '@connmetrics/instrumentation-postgres',
   ]);
 });
 
@@ -58,6 +61,7 @@ test('each entry of the config goes to its instrumentation; enabled: false leave
     '@connmetrics/instrumentation-pg',
     '@connmetrics/instrumentation-ioredis',
     '@connmetrics/instrumentation-grpc',
+    '@connmetrics/instrumentation-postgres',
   ]);
   expect(instrumentations[0]!.getConfig()).toMatchObject({ recordPeerAddress: true });
   expect(instrumentations[1]!.getConfig()).toMatchObject({ recordSocketPhases: false });
@@ -75,13 +79,13 @@ test('CONNMETRICS_ENABLED_INSTRUMENTATIONS and CONNMETRICS_DISABLED_INSTRUMENTAT
 });
 
 test.each([
-  [{}, {}, ['undici', 'http', 'pg', 'ioredis', 'grpc']],
+  [{}, {}, ['undici', 'http', 'pg', 'ioredis', 'grpc', 'postgres']],
   [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: 'http' }, {}, ['http']],
-  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'http,ioredis' }, {}, ['undici', 'pg', 'grpc']],
+  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'http,ioredis' }, {}, ['undici', 'pg', 'grpc', 'postgres']],
   // The environment switches off what the code switched on: operators decide.
-  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'pg' }, { pg: { enabled: true } }, ['undici', 'http', 'ioredis', 'grpc']],
+  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'pg' }, { pg: { enabled: true } }, ['undici', 'http', 'ioredis', 'grpc', 'postgres']],
   [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: 'pg,http' }, { http: { enabled: false } }, ['pg']],
-  [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: '' }, {}, ['undici', 'http', 'pg', 'ioredis', 'grpc']],
+  [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: '' }, {}, ['undici', 'http', 'pg', 'ioredis', 'grpc', 'postgres']],
 ] as const)('env %j with config %j selects %j', (env, config, expected) => {
   expect(selectInstrumentations(config, env)).toEqual(expected);
 });
