@@ -47,14 +47,15 @@ describe('enabled before or after the library is loaded', () => {
   // - undici and node:http: everything (diagnostics channels need no patch);
   // - @grpc/grpc-js: sessions and calls (node:http2's channels), but not the
   //   attempts that never became a session (those come from a connector patch);
-  // - pg and ioredis: nothing (their hooks are module patches; ioredis's
-  //   channel messages are only counted for patched clients).
+  // - pg, ioredis and postgres.js: nothing (their hooks are module patches;
+  //   ioredis's channel messages are only counted for patched clients).
   const AFTER: Record<Protocol, { created: number; reused: number; failed: number }> = {
     undici: EXPECTED.undici,
     http: EXPECTED.http,
     grpc: { ...EXPECTED.grpc, failed: 0 },
     pg: none,
     ioredis: none,
+    postgres: none,
   };
 
   test.each(PROTOCOLS)('%s', async (protocol) => {

@@ -16,6 +16,7 @@ export const SCOPES = {
   pg: '@connmetrics/instrumentation-pg',
   ioredis: '@connmetrics/instrumentation-ioredis',
   grpc: '@connmetrics/instrumentation-grpc',
+  postgres: '@connmetrics/instrumentation-postgres',
 } as const;
 export type Protocol = keyof typeof SCOPES;
 export const PROTOCOLS = Object.keys(SCOPES) as Protocol[];

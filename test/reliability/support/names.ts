@@ -15,4 +15,5 @@ export const GAUGES = {
   grpc: { name: OPEN, state: HTTP_STATE, busy: 'active' },
   ioredis: { name: DB_COUNT, state: DB_STATE, busy: 'used' },
   pg: { name: DB_COUNT, state: DB_STATE, busy: 'used' },
+  postgres: { name: DB_COUNT, state: DB_STATE, busy: 'used' },
 } as const;

@@ -15,6 +15,8 @@ export const EXPECTED: Record<Protocol, { created: number; reused: number; faile
   ioredis: { created: 1, reused: 4, failed: 1 },
   // one channel, 5 calls (1 + 4); a refused port
   grpc: { created: 1, reused: 4, failed: 1 },
+  // postgres.js: a pool of 2, 6 queries at once (2 + 4 reused); a reservation on it (1 reused); a refused port
+  postgres: { created: 2, reused: 5, failed: 1 },
 };
 
 /** The counts of one workload run per protocol, from a collection. */
