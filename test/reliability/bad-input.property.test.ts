@@ -180,6 +180,22 @@ describe('pg and ioredis: generated connection strings, URLs, options and comman
     expect(diag.filter((entry) => entry.level === 'error')).toEqual([]);
   }, 150_000);
 
+  test('postgres.js: URLs and options with passwords, unknown users, the Unix socket, odd-case hosts, SQL with secrets', async () => {
+    const { values, diag } = await runScenario<{ failure: string | null; runs: number; addresses: string[]; outcomes: Record<string, number>; recorded: string[] }>(
+      'bad-input.cjs',
+      'postgres',
+      { runs: RUNS },
+      { timeoutMs: 120_000 },
+    );
+    expect(values.failure).toBeNull();
+    expect(values.runs).toBe(RUNS);
+    for (const address of values.addresses) expect(['127.0.0.1', 'localhost', '/var/run/postgresql']).toContain(address);
+    // Not vacuous: connections were made and failed (unknown role 28000), and recorded.
+    expect(Object.keys(values.outcomes)).toEqual(expect.arrayContaining(['ok', '28000']));
+    expect(values.recorded).toEqual(expect.arrayContaining(['created /var/run/postgresql', 'created localhost', 'failed localhost']));
+    expect(diag.filter((entry) => entry.level === 'error')).toEqual([]);
+  }, 150_000);
+
   test('ioredis: URLs and options with users and passwords (right and wrong), Unix socket paths, secret keys and values', async () => {
     const { values, diag } = await runScenario<{ failure: string | null; runs: number; addresses: string[]; outcomes: Record<string, number>; recorded: string[] }>(
       'bad-input.cjs',
