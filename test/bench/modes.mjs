@@ -35,6 +35,10 @@ export const PROTOCOLS = {
     connmetrics: ['@connmetrics/instrumentation-ioredis', 'IORedisConnectionInstrumentation'],
     upstream: ['@opentelemetry/instrumentation-ioredis', 'IORedisInstrumentation'],
   },
+  // OpenTelemetry has no instrumentation of postgres.js: its upstream mode installs nothing.
+  postgres: {
+    connmetrics: ['@connmetrics/instrumentation-postgres', 'PostgresConnectionInstrumentation'],
+  },
 };
 
 /** A metric reader that collects only when asked (between rounds, never while measuring). */
@@ -69,6 +73,7 @@ export function installMode(mode, protocols) {
   }
   for (const family of families) {
     for (const protocol of protocols) {
+      if (!PROTOCOLS[protocol][family]) continue;
       const [packageName, className] = PROTOCOLS[protocol][family];
       try {
         const Instrumentation = require(packageName)[className];

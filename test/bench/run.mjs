@@ -135,7 +135,7 @@ async function runGeneration(scenario, generation, from, to, context, rounds, to
 async function main() {
   const postgres = harness.postgresAddress();
   const redis = harness.redisAddress();
-  if (protocols.includes('pg')) await harness.requireReachable('PostgreSQL', postgres.host, postgres.port);
+  if (protocols.includes('pg') || protocols.includes('postgres')) await harness.requireReachable('PostgreSQL', postgres.host, postgres.port);
   if (protocols.includes('ioredis')) await harness.requireReachable('Redis', redis.host, redis.port);
 
   const live = new Set();

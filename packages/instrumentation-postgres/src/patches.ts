@@ -99,12 +99,13 @@ function observedOptions(options: PostgresOptions, onSocket: () => void, onDebug
   return Object.create(options, properties) as PostgresOptions;
 }
 
-function wrapMethod(target: any, name: string, before: (args: unknown[]) => void): void {
+/** Wraps `target[name]`: `before` runs (guarded by the caller) with the first argument, then the original. */
+function wrapMethod(target: any, name: string, before: (first: unknown) => void): void {
   const original = target?.[name];
   if (typeof original !== 'function') return;
-  target[name] = function (this: unknown, ...args: unknown[]) {
-    before(args);
-    return original.apply(this, args);
+  target[name] = function (this: unknown, first: unknown) {
+    before(first);
+    return original.apply(this, arguments);
   };
 }
 
@@ -112,9 +113,10 @@ function wrapCallbacks(callbacks: PostgresCallbacks, events: SlotEvents, hooks: 
   const wrap = (name: keyof PostgresCallbacks, event: () => void): AnyFunction | undefined => {
     const original = callbacks[name] as AnyFunction | undefined;
     if (typeof original !== 'function') return original;
-    return function (this: unknown, ...args: unknown[]) {
-      hooks.run(`postgres ${name}`, event);
-      return original.apply(this, args);
+    const hookName = `postgres ${name}`;
+    return function (this: unknown) {
+      hooks.run(hookName, event);
+      return original.apply(this, arguments as unknown as unknown[]);
     };
   };
   return {
@@ -127,20 +129,32 @@ function wrapCallbacks(callbacks: PostgresCallbacks, events: SlotEvents, hooks: 
 
 /** Follows the methods and the `reserved` field of a slot's connection object. */
 function followConnection(connection: PostgresConnection, events: SlotEvents, hooks: FactoryHooks): void {
-  const run = (name: string, hook: () => void) => hooks.run(`postgres ${name}`, hook);
-  wrapMethod(connection, 'connect', (args) => run('connect', () => events.connecting(args[0])));
-  wrapMethod(connection, 'execute', () => run('execute', () => events.executing()));
-  wrapMethod(connection, 'end', () => run('end', () => events.endRequested()));
-  wrapMethod(connection, 'terminate', () => run('terminate', () => events.endRequested()));
-  wrapMethod(connection.idleTimer, 'start', () => run('idleTimer.start', () => events.idleTimerStarted()));
-  wrapMethod(connection.idleTimer, 'cancel', () => run('idleTimer.cancel', () => events.idleTimerCancelled()));
+  // Each hook is made once per slot: nothing is allocated per query.
+  const on = (name: string, hook: () => void) => {
+    const hookName = `postgres ${name}`;
+    return () => hooks.run(hookName, hook);
+  };
+  let request: unknown;
+  const connecting = on('connect', () => events.connecting(request));
+  wrapMethod(connection, 'connect', (first) => {
+    request = first;
+    connecting();
+    request = undefined;
+  });
+  wrapMethod(connection, 'execute', on('execute', () => events.executing()));
+  const endRequested = on('end', () => events.endRequested());
+  wrapMethod(connection, 'end', endRequested);
+  wrapMethod(connection, 'terminate', endRequested);
+  wrapMethod(connection.idleTimer, 'start', on('idleTimer.start', () => events.idleTimerStarted()));
+  wrapMethod(connection.idleTimer, 'cancel', on('idleTimer.cancel', () => events.idleTimerCancelled()));
+  const reservedHooks = [on('reserved', () => events.reservedChanged(false)), on('reserved', () => events.reservedChanged(true))] as const;
   let reserved: unknown = connection.reserved;
   Object.defineProperty(connection, 'reserved', {
     get: () => reserved,
     set: (value: unknown) => {
       const was = Boolean(reserved);
       reserved = value;
-      if (was !== Boolean(value)) run('reserved', () => events.reservedChanged(Boolean(value)));
+      if (was !== Boolean(value)) reservedHooks[value ? 1 : 0]();
     },
     enumerable: true,
     configurable: true,
@@ -167,12 +181,16 @@ export function wrapFactory(original: ConnectionFactory, hooks: FactoryHooks): C
           const slot = hooks.slot(options, queues);
           if (!slot) return;
           events = slot;
-          observed = observedOptions(options, () => hooks.run('postgres socket', () => slot.socketCreating()), () =>
-            hooks.run('postgres debug', () => slot.queryBuilding()),
+          const socketCreating = () => slot.socketCreating();
+          const queryBuilding = () => slot.queryBuilding();
+          observed = observedOptions(
+            options,
+            () => hooks.run('postgres socket', socketCreating),
+            () => hooks.run('postgres debug', queryBuilding),
           );
         } else {
           // A cancel request: its socket is postgres.js's but no use of the pool.
-          observed = observedOptions(options, () => hooks.run('postgres socket', () => hooks.uncountedSocket()), undefined);
+          observed = observedOptions(options, () => hooks.run('postgres socket', hooks.uncountedSocket), undefined);
         }
       });
     }
