@@ -28,24 +28,17 @@ export class PoolState {
   /** The application ended (or closed) the pool and none of its connections is open: not reported. */
   endRequested = false;
   private named: DbPoolAttributes | undefined;
-  private readonly queuesRef: WeakRef<PostgresQueues>;
 
   constructor(
     readonly options: PostgresOptions,
-    queues: PostgresQueues,
     private readonly name: (target: ServerTarget) => string,
   ) {
-    this.queuesRef = new WeakRef(queues);
     this.target = defaultTarget(options);
   }
 
   /** Named when first needed (at its first connection): the user's hook runs once per pool. */
   get attributes(): DbPoolAttributes {
     return (this.named ??= dbPoolAttributes(this.name(this.target)));
-  }
-
-  get alive(): boolean {
-    return this.queuesRef.deref() !== undefined;
   }
 
   /** postgres.js's `max`: the slots it made. */
@@ -80,8 +73,10 @@ export class PoolState {
 }
 
 export class PoolRegistry {
-  private byQueues = new WeakMap<PostgresQueues, PoolState>();
-  private states = new Set<WeakRef<PoolState>>();
+  private readonly byQueues = new WeakMap<PostgresQueues, PoolState>();
+  private readonly states = new Set<WeakRef<PoolState>>();
+  /** A pool collected with its postgres() instance leaves the set: nothing stays per dropped pool. */
+  private readonly collected = new FinalizationRegistry<WeakRef<PoolState>>((ref) => this.states.delete(ref));
 
   constructor(private readonly name: (options: PostgresOptions, target: ServerTarget) => string) {}
 
@@ -89,20 +84,16 @@ export class PoolRegistry {
   register(options: PostgresOptions, queues: PostgresQueues): PoolState {
     let state = this.byQueues.get(queues);
     if (state) return state;
-    this.sweep();
-    state = new PoolState(options, queues, (target) => this.name(options, target));
+    state = new PoolState(options, (target) => this.name(options, target));
     this.byQueues.set(queues, state);
-    this.states.add(new WeakRef(state));
+    const ref = new WeakRef(state);
+    this.states.add(ref);
+    this.collected.register(state, ref);
     return state;
   }
 
   *observed(): Generator<ObservedDbPool> {
-    for (const ref of this.states) {
-      const state = ref.deref();
-      if (!state || !state.alive) {
-        this.states.delete(ref);
-        continue;
-      }
+    for (const state of this.all()) {
       const observed = state.observed();
       if (observed) yield observed;
     }
@@ -112,11 +103,8 @@ export class PoolRegistry {
   *all(): Generator<PoolState> {
     for (const ref of this.states) {
       const state = ref.deref();
-      if (state?.alive) yield state;
+      if (state) yield state;
+      else this.states.delete(ref);
     }
-  }
-
-  private sweep(): void {
-    for (const ref of this.states) if (!ref.deref()?.alive) this.states.delete(ref);
   }
 }
