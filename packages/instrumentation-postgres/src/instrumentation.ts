@@ -25,8 +25,8 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 const POSTGRESQL = 'postgresql';
 
 const LOADED_TOO_EARLY =
-  'connmetrics: postgres.js (the `postgres` package) was loaded before @connmetrics/instrumentation-postgres could patch it, ' +
-  'so its connections are not counted. Enable the instrumentation before the application imports `postgres`: ' +
+  'connmetrics: postgres.js (the `postgres` package) was loaded before @connmetrics/instrumentation-postgres could patch it ' +
+  '(or a pool was created while the instrumentation was disabled), so its connections are not counted. Enable the instrumentation before the application imports `postgres`: ' +
   'node --require @connmetrics/auto/register (CommonJS), or node --import @connmetrics/auto/register (ES modules; ' +
   'it registers the module hook that `import postgres from "postgres"` needs).';
 
