@@ -33,6 +33,18 @@ test('ssl verified against the CA, max 2, 10 queries at once: created = backends
   expect(attributes).not.toContain(server.user);
 });
 
+test('an untrusted server certificate: failed{error.type=<the TLS error code>}, and the application sees the same error', async () => {
+  const { snapshots, values } = await runPostgresFixture<{ seen: { ok: boolean; error: { code: string } } }>('tls.js', 'bad-certificate', {
+    database: credentials(),
+  });
+  expect(values.seen.ok).toBe(false);
+  // The harness's server certificate is signed by its own test CA, which is not trusted here.
+  expect(values.seen.error.code).toBe('UNABLE_TO_VERIFY_LEAF_SIGNATURE');
+  expect(snapshots.after!.sum(FAILED, { [ERROR_TYPE]: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' })).toBe(1);
+  expect(snapshots.after!.sum(FAILED)).toBe(1);
+  expect(snapshots.after!.sum(CREATED)).toBe(0);
+});
+
 test('wrong password: failed{error.type=28P01}, and the application sees the same error', async () => {
   const { snapshots, values } = await runPostgresFixture<{ seen: unknown }>('failures.js', 'bad-password', {
     database: credentials(),
