@@ -42,6 +42,8 @@ export interface SlotHost {
   expectSocket(claim: SocketClaim): void;
   /** Times the socket's DNS and TCP phases for the connection. */
   claimSocket(socket: object, attributes: Attributes): void;
+  /** When a query was started (`performance.now()`), if it was seen starting. */
+  queryStartedAt(query: unknown): number | undefined;
   run(name: string, hook: () => void): void;
 }
 
@@ -208,7 +210,16 @@ export class ConnectionSlot implements SlotEvents, SlotView {
     this.live = { token, attributes, record: attempt.record, busySince: performance.now() };
     this.host.dbInstruments().createTime.record(seconds(attempt.socketAt ?? attempt.startedAt), this.pool.poolAttributes);
     // The query that opened the connection is its first use; a reservation counts when it is taken.
-    if (isQuery(attempt.request)) this.use();
+    if (isQuery(attempt.request)) {
+      this.use();
+      this.waited(attempt.request);
+    }
+  }
+
+  /** db.client.connection.wait_time of a query that is a use: from its start to its connection. */
+  private waited(query: unknown): void {
+    const startedAt = this.host.queryStartedAt(query);
+    if (startedAt !== undefined) this.host.dbInstruments().waitTime.record(seconds(startedAt), this.pool.poolAttributes);
   }
 
   private failed(attempt: Attempt, errorType: string): void {
@@ -218,8 +229,10 @@ export class ConnectionSlot implements SlotEvents, SlotView {
 
   // --- uses -------------------------------------------------------------------
 
-  executing(): void {
-    if (this.live && !this.connection?.reserved) this.use();
+  executing(query: unknown): void {
+    if (!this.live || this.connection?.reserved) return;
+    this.use();
+    this.waited(query);
   }
 
   reservedChanged(reserved: boolean): void {

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { Attributes } from '@opentelemetry/api';
 import { safeExecuteInTheMiddle, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import {
@@ -7,6 +8,7 @@ import {
   ConnectionInstrumentationBase,
   ConnectionTracker,
   DbPoolGauges,
+  MethodWraps,
   createDbConnectionInstruments,
   reportFailure,
   type ChannelHandlers,
@@ -48,6 +50,9 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
   declare private _factoryHooks: FactoryHooks | undefined;
   declare private _slotHost: SlotHost | undefined;
   declare private _warnedTooEarly: boolean | undefined;
+  declare private _methodWraps: MethodWraps | undefined;
+  /** When each query started (held weakly: a query is forgotten with it). */
+  declare private _queryStarts: WeakMap<object, number> | undefined;
 
   constructor(config: PostgresConnectionInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -66,7 +71,16 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
   }
 
   protected override init(): InstrumentationModuleDefinition[] {
-    return postgresModuleDefinitions(this.factoryHooks);
+    const wraps = (this._methodWraps ??= new MethodWraps());
+    return postgresModuleDefinitions(
+      this.factoryHooks,
+      (target, name, wrapper) => wraps.wrap(target, name, wrapper),
+      (target, name) => wraps.unwrap(target, name),
+    );
+  }
+
+  private get queryStarts(): WeakMap<object, number> {
+    return (this._queryStarts ??= new WeakMap());
   }
 
   /** postgres.js publishes nothing; its sockets are found among every client socket Node announces. */
@@ -105,6 +119,9 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
       },
       slot: (options, queues) => this.newSlot(options, queues),
       uncountedSocket: () => this.claims.expect({ opened: () => undefined }),
+      queryStarted: (query) => {
+        this.queryStarts.set(query, performance.now());
+      },
     });
   }
 
@@ -141,6 +158,7 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
       claimSocket: (socket, attributes) => {
         this.claimSocket(socket, attributes);
       },
+      queryStartedAt: (query) => (query !== null && typeof query === 'object' ? this._queryStarts?.get(query) : undefined),
       run: (name, hook) => this.guarded(name, hook),
     });
   }

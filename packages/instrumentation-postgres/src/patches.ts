@@ -18,6 +18,9 @@
  *   before postgres.js creates a socket) and `debug` (read when a query is
  *   built, i.e. once the connection is ready for it).
  *
+ * And `Query#handle` (query.js), which postgres.js calls when a query is
+ * started: when it started is what its wait for a connection is measured from.
+ *
  * Each wrapper calls the original with the same arguments and returns its
  * result; the hooks run guarded and never throw into postgres.js.
  */
@@ -30,6 +33,7 @@ import type { ConnectionFactory, PostgresCallbacks, PostgresConnection, Postgres
 
 export const SUPPORTED_POSTGRES_VERSIONS = ['>=3.0.0 <4'];
 export const CONNECTION_FILES = ['postgres/cjs/src/connection.js', 'postgres/src/connection.js'] as const;
+export const QUERY_FILES = ['postgres/cjs/src/query.js', 'postgres/src/query.js'] as const;
 
 /** What one pool slot reports; each call is guarded by the caller. */
 export interface SlotEvents {
@@ -42,7 +46,7 @@ export interface SlotEvents {
   /** index.js starts a connection for a request (`connect(query)`). */
   connecting(request: unknown): void;
   /** index.js hands a query to the ready connection. */
-  executing(): void;
+  executing(query: unknown): void;
   /** `sql.reserve()`/`sql.begin()` took (true) or gave back (false) the connection. */
   reservedChanged(reserved: boolean): void;
   /** connection.js: nothing is in flight on the connection any more. */
@@ -67,7 +71,13 @@ export interface FactoryHooks {
   uncountedSocket(): void;
   /** Runs a hook; nothing it throws escapes. */
   run(name: string, hook: () => void): void;
+  /** A query starts (its first `handle()`: postgres.js hands it to the pool a microtask later). */
+  queryStarted(query: object): void;
 }
+
+/** Wraps and unwraps a method (core's MethodWraps, which other instrumentations can live with). */
+export type Wrap = (target: object, name: string, wrapper: (original: AnyFunction) => AnyFunction) => void;
+export type Unwrap = (target: object, name: string) => void;
 
 type AnyFunction = (this: unknown, ...args: any[]) => any;
 
@@ -141,7 +151,13 @@ function followConnection(connection: PostgresConnection, events: SlotEvents, ho
     connecting();
     request = undefined;
   });
-  wrapMethod(connection, 'execute', on('execute', () => events.executing()));
+  let query: unknown;
+  const executing = on('execute', () => events.executing(query));
+  wrapMethod(connection, 'execute', (first) => {
+    query = first;
+    executing();
+    query = undefined;
+  });
   const endRequested = on('end', () => events.endRequested());
   wrapMethod(connection, 'end', endRequested);
   wrapMethod(connection, 'terminate', endRequested);
@@ -215,7 +231,24 @@ export function wrapFactory(original: ConnectionFactory, hooks: FactoryHooks): C
   return wrapper;
 }
 
-export function postgresModuleDefinitions(hooks: FactoryHooks): InstrumentationModuleDefinition[] {
+/** `Query#handle`: the moment a query is started, for the time it then waits for a connection. */
+function queryHandle(hooks: FactoryHooks) {
+  return (original: AnyFunction): AnyFunction =>
+    function handle(this: any) {
+      if (this && !this.executed) {
+        const query = this;
+        hooks.run('postgres Query#handle', () => hooks.queryStarted(query));
+      }
+      return original.apply(this, arguments as unknown as unknown[]);
+    };
+}
+
+function queryPrototype(exports: any): { handle?: unknown } | undefined {
+  const prototype = exports?.Query?.prototype;
+  return prototype && typeof prototype.handle === 'function' ? prototype : undefined;
+}
+
+export function postgresModuleDefinitions(hooks: FactoryHooks, wrap: Wrap, unwrap: Unwrap): InstrumentationModuleDefinition[] {
   const patch = (exports: any) => {
     if (isNamespace(exports)) {
       // import-in-the-middle: setting the export updates the binding index.js imports.
@@ -227,5 +260,23 @@ export function postgresModuleDefinitions(hooks: FactoryHooks): InstrumentationM
   // index.js keeps the factory it was given; the wrapper stays and only follows while enabled.
   const unpatch = () => undefined;
   const files = CONNECTION_FILES.map((name) => new InstrumentationNodeModuleFile(name, SUPPORTED_POSTGRES_VERSIONS, patch, unpatch));
+  // The Query class is shared by every module of postgres.js: its prototype is patched in place.
+  for (const name of QUERY_FILES) {
+    files.push(
+      new InstrumentationNodeModuleFile(
+        name,
+        SUPPORTED_POSTGRES_VERSIONS,
+        (exports: any) => {
+          const prototype = queryPrototype(exports);
+          if (prototype) wrap(prototype, 'handle', queryHandle(hooks));
+          return exports;
+        },
+        (exports: any) => {
+          const prototype = queryPrototype(exports);
+          if (prototype) unwrap(prototype, 'handle');
+        },
+      ),
+    );
+  }
   return [new InstrumentationNodeModuleDefinition('postgres', SUPPORTED_POSTGRES_VERSIONS, undefined, undefined, files)];
 }

@@ -3,7 +3,7 @@
  * checked against the server's own view (the backends that ran the queries,
  * pg_stat_activity) or postgres.js's own events (its `onclose` option).
  */
-import { postgresAddress, requireReachable, CLOSED, CREATED, DB_CREATE_TIME, DB_COUNT, DB_IDLE_MAX, DB_IDLE_MIN, DB_MAX, DB_PENDING, IDLE_TIME, REUSED, REUSE_FAILED, USES, DB_USE_TIME, CONNECT } from '@connmetrics/test-harness';
+import { postgresAddress, requireReachable, CLOSED, CREATED, DB_CREATE_TIME, DB_COUNT, DB_IDLE_MAX, DB_IDLE_MIN, DB_MAX, DB_PENDING, IDLE_TIME, REUSED, REUSE_FAILED, USES, DB_USE_TIME, DB_WAIT_TIME, CONNECT } from '@connmetrics/test-harness';
 import { closedBy, idle, pool, runPostgresFixture, used } from './support/fixtures';
 
 const { host, port, database } = postgresAddress();
@@ -21,6 +21,8 @@ test('max 3, 30 queries at once: created = the distinct backends that ran them, 
   expect(after.sum(CREATED, pool(NAME))).toBe(values.backends);
   expect(after.sum(CREATED, pool(NAME)) + after.sum(REUSED, pool(NAME))).toBe(30);
   expect(after.count(DB_CREATE_TIME, pool(NAME))).toBe(values.backends);
+  // Every query waited for its connection once (most of them for one being opened).
+  expect(after.count(DB_WAIT_TIME, pool(NAME))).toBe(30);
   expect(after.count(CONNECT, pool(NAME))).toBe(values.backends);
   expect(after.attributeSets(CREATED)).toEqual([
     {
@@ -62,6 +64,8 @@ test('sql.reserve() and sql.begin() are one use each, whatever they run', async 
   expect(snapshots.after!.sum(CREATED, pool(NAME))).toBe(1);
   expect(snapshots.after!.sum(REUSED, pool(NAME))).toBe(2);
   expect(snapshots.after!.count(DB_USE_TIME, pool(NAME))).toBe(3);
+  // The BEGIN and the last query waited for their connection; a reservation has no query of its own.
+  expect(snapshots.after!.count(DB_WAIT_TIME, pool(NAME))).toBe(2);
   expect(snapshots.ended!.histogramSum(USES, pool(NAME))).toBe(3);
 });
 
