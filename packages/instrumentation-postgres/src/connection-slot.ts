@@ -84,14 +84,20 @@ class Attempt {
     this.attributes = attributes;
   }
 
-  /** Notes the error postgres.js rejects the opening request with, without changing what it rejects with. */
-  watchRejection(run: SlotHost['run']): void {
+  /**
+   * Notes the error postgres.js rejects the opening request with, without
+   * changing what it rejects with; not once the application ended the pool
+   * (`sql.end({ timeout })` destroys what is still connecting).
+   */
+  watchRejection(run: SlotHost['run'], ended: () => boolean): void {
     const request = this.request;
     const original = request?.reject;
     if (typeof original !== 'function') return;
     const attempt = this;
     const reject = function (this: unknown, error: unknown) {
-      run('postgres reject', () => (attempt.failure ??= postgresErrorType(error)));
+      run('postgres reject', () => {
+        if (!ended()) attempt.failure ??= postgresErrorType(error);
+      });
       return original.apply(this, arguments as unknown as [unknown]);
     };
     request.reject = reject;
@@ -156,7 +162,10 @@ export class ConnectionSlot implements SlotEvents, SlotView {
     this.pool.connected = true;
     this.attempt?.settle();
     const attempt = new Attempt(request as PostgresRequest, this.host.attributes(this.pool, this.pool.target));
-    attempt.watchRejection((name, hook) => this.host.run(name, hook));
+    attempt.watchRejection(
+      (name, hook) => this.host.run(name, hook),
+      () => this.endWanted,
+    );
     this.attempt = attempt;
   }
 
@@ -189,7 +198,11 @@ export class ConnectionSlot implements SlotEvents, SlotView {
     queueMicrotask(() =>
       this.host.run('postgres socket target', () => {
         if (this.attempt !== attempt || attempt.record !== record) return;
-        attempt.attributes = this.host.attributes(this.pool, socketTarget(socket, this.pool.target));
+        // Another host of a multi-host pool: the attempt's attributes name it (computed again only then).
+        const target = socketTarget(socket, this.pool.target);
+        if (target.address !== this.pool.target.address || target.port !== this.pool.target.port) {
+          attempt.attributes = this.host.attributes(this.pool, target);
+        }
         this.host.claimSocket(socket, attempt.attributes);
       }),
     );
@@ -309,7 +322,7 @@ export class ConnectionSlot implements SlotEvents, SlotView {
     if (attempt) {
       this.attempt = undefined;
       attempt.settle();
-      // An attempt the application ended before it failed (sql.end() with a timeout) did not fail.
+      // An attempt the application ended before it failed (sql.end({ timeout })) did not fail.
       const failure = attempt.failure ?? (this.endWanted ? undefined : (attempt.record?.error ?? ERROR_TYPE_CONNECTION_CLOSED));
       if (failure !== undefined) this.failed(attempt, failure);
     }
