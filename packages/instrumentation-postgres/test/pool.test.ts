@@ -3,8 +3,8 @@
  * checked against the server's own view (the backends that ran the queries,
  * pg_stat_activity) or postgres.js's own events (its `onclose` option).
  */
-import { postgresAddress, requireReachable, CLOSED, CREATED, DB_CREATE_TIME, DB_COUNT, DB_IDLE_MAX, DB_IDLE_MIN, DB_MAX, DB_PENDING, IDLE_TIME, REUSED, REUSE_FAILED, USES, DB_USE_TIME, DB_WAIT_TIME, CONNECT } from '@connmetrics/test-harness';
-import { closedBy, idle, pool, runPostgresFixture, used } from './support/fixtures';
+import { postgresAddress, refusedPort, requireReachable, CLOSED, CREATED, FAILED, DB_CREATE_TIME, DB_COUNT, DB_IDLE_MAX, DB_IDLE_MIN, DB_MAX, DB_PENDING, IDLE_TIME, REUSED, REUSE_FAILED, USES, DB_USE_TIME, DB_WAIT_TIME, CONNECT } from '@connmetrics/test-harness';
+import { ERROR_TYPE, closedBy, idle, pool, runPostgresFixture, used } from './support/fixtures';
 
 const { host, port, database } = postgresAddress();
 const NAME = `${host}:${port}/${database}`;
@@ -120,4 +120,18 @@ test('pg_terminate_backend under a query on a reused connection: reuse_failed wi
   expect(terminated.sum(REUSE_FAILED)).toBe(1);
   expect(terminated.histogramSum(USES, pool(NAME))).toBe(2);
   expect(snapshots.recovered!.sum(CREATED, pool(NAME))).toBe(2);
+});
+
+test('a multi-host URL whose first host refuses: one failed attempt on it, then one connection to the next host', async () => {
+  const refused = await refusedPort();
+  const { snapshots, values } = await runPostgresFixture<{ pid: number }>('pool.js', 'multi-host', { args: [String(refused)] });
+  expect(typeof values.pid).toBe('number');
+  const after = snapshots.after!;
+  // postgres.js names such a pool after its first host.
+  const name = `${host}:${refused}/${database}`;
+  expect(after.sum(FAILED)).toBe(1);
+  expect(after.sum(FAILED, { ...pool(name), [ERROR_TYPE]: 'ECONNREFUSED', 'server.port': refused })).toBe(1);
+  expect(after.sum(CREATED)).toBe(1);
+  expect(after.sum(CREATED, { ...pool(name), 'server.port': port })).toBe(1);
+  expect(after.sum(REUSED)).toBe(0);
 });
