@@ -135,3 +135,23 @@ test('a multi-host URL whose first host refuses: one failed attempt on it, then 
   expect(after.sum(CREATED, { ...pool(name), 'server.port': port })).toBe(1);
   expect(after.sum(REUSED)).toBe(0);
 });
+
+test('connections reset (TCP RST): closed{error, ECONNRESET}; under a query on a reused connection also reuse_failed{ECONNRESET}, the error the application saw', async () => {
+  const { snapshots, values } = await runPostgresFixture<{ seen: unknown; proxyPort: number }>('pool.js', 'reset');
+  expect(values.seen).toEqual({ ok: false, error: { name: 'Error', code: 'ECONNRESET', message: 'read ECONNRESET' } });
+  // The pool connects through a proxy on loopback, which resets its connections.
+  const proxied = pool(`127.0.0.1:${values.proxyPort}/${database}`);
+  const reason = (s: string) => ({ ...proxied, 'connmetrics.connection.close.reason': s, [ERROR_TYPE]: 'ECONNRESET' });
+  const idleReset = snapshots['idle-reset']!;
+  expect(idleReset.sum(CREATED, proxied)).toBe(1);
+  expect(idleReset.sum(CLOSED, proxied)).toBe(1);
+  expect(idleReset.sum(CLOSED, reason('error'))).toBe(1);
+  expect(idleReset.sum(REUSE_FAILED)).toBe(0);
+  const busyReset = snapshots['busy-reset']!;
+  expect(busyReset.sum(CREATED, proxied)).toBe(2);
+  expect(busyReset.sum(REUSED, proxied)).toBe(1);
+  expect(busyReset.sum(CLOSED, proxied)).toBe(2);
+  expect(busyReset.sum(CLOSED, reason('error'))).toBe(2);
+  expect(busyReset.sum(REUSE_FAILED, { ...proxied, [ERROR_TYPE]: 'ECONNRESET' })).toBe(1);
+  expect(busyReset.sum(REUSE_FAILED)).toBe(1);
+});
