@@ -51,6 +51,10 @@ export const PROTOCOLS = {
     connmetrics: ['@connmetrics/instrumentation-mysql2', 'MySQL2ConnectionInstrumentation'],
     upstream: ['@opentelemetry/instrumentation-mysql2', 'MySQL2Instrumentation'],
   },
+  // OpenTelemetry has no instrumentation of postgres.js: its upstream mode installs nothing.
+  postgres: {
+    connmetrics: ['@connmetrics/instrumentation-postgres', 'PostgresConnectionInstrumentation'],
+  },
 };
 
 /** A metric reader that collects only when asked (between rounds, never while measuring). */
@@ -149,7 +153,9 @@ export function installMode(mode, protocols) {
   }
   for (const family of families) {
     for (const protocol of protocols) {
-      const [packageName, className] = PROTOCOLS[protocol][family === 'floor' ? 'connmetrics' : family];
+      const entry = PROTOCOLS[protocol][family === 'floor' ? 'connmetrics' : family];
+      if (!entry) continue; // no upstream instrumentation exists for this library
+      const [packageName, className] = entry;
       try {
         if (family === 'floor') {
           const floor = installFloor(packageName, className, PROTOCOLS[protocol].floorChannels);

@@ -136,7 +136,7 @@ async function runGeneration(scenario, generation, from, to, context, rounds, to
 async function main() {
   const postgres = harness.postgresAddress();
   const redis = harness.redisAddress();
-  if (protocols.includes('pg')) await harness.requireReachable('PostgreSQL', postgres.host, postgres.port);
+  if (protocols.includes('pg') || protocols.includes('postgres')) await harness.requireReachable('PostgreSQL', postgres.host, postgres.port);
   if (protocols.includes('ioredis')) await harness.requireReachable('Redis', redis.host, redis.port);
   const mysql = harness.mysqlAddress();
   if (protocols.includes('mysql2')) await harness.requireReachable('MySQL/MariaDB', mysql.host, mysql.port);

@@ -113,6 +113,20 @@ export const SCENARIOS = [
     },
   },
   {
+    name: 'postgres-pool',
+    title: 'postgres.js pool, select 1',
+    protocol: 'postgres',
+    async setup({ postgres, concurrency }) {
+      const postgresjs = require('postgres');
+      const { host, port, user, password, database } = postgres;
+      const sql = postgresjs({ host, port, user, pass: password, database, max: concurrency });
+      return {
+        op: () => sql`select 1`.execute(),
+        teardown: () => sql.end(),
+      };
+    },
+  },
+  {
     name: 'ioredis-get',
     title: 'ioredis GET',
     protocol: 'ioredis',

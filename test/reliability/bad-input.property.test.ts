@@ -1,7 +1,7 @@
 /*
  * Generated bad input (fast-check): URLs with user info and passwords, paths,
  * query strings and fragments, IPv6 literals, odd-case host names,
- * non-default ports, Unix sockets, pg connection strings, ioredis URLs, mysql2 URIs
+ * non-default ports, Unix sockets, pg and postgres.js connection strings, ioredis URLs, mysql2 URIs
  * with passwords, SQL and command arguments carrying secrets. No attribute of
  * any emitted metric may contain a secret; no hook may fail; the application
  * sees the same with and without instrumentation.
@@ -153,7 +153,7 @@ describe('node:http and undici: generated URLs and request options', () => {
   });
 });
 
-describe('pg, ioredis and mysql2: generated connection strings, URLs, options and commands (child process)', () => {
+describe('pg, postgres.js, ioredis and mysql2: generated connection strings, URLs, options and commands (child process)', () => {
   let redis: OwnRedisServer;
   beforeAll(async () => {
     const { host, port } = postgresAddress();
@@ -196,6 +196,22 @@ describe('pg, ioredis and mysql2: generated connection strings, URLs, options an
     // Not vacuous: the right password connected (also over the socket), unknown users and ::1 failed, and were recorded.
     expect(Object.keys(values.outcomes)).toEqual(expect.arrayContaining(['ok', 'ER_ACCESS_DENIED_ERROR', 'ECONNREFUSED']));
     expect(values.recorded).toEqual(expect.arrayContaining([`created ${socketPath}`, 'created 127.0.0.1', 'failed ::1', 'failed localhost']));
+    expect(diag.filter((entry) => entry.level === 'error')).toEqual([]);
+  }, 150_000);
+
+  test('postgres.js: URLs and options with passwords, unknown users, the Unix socket, odd-case hosts, SQL with secrets', async () => {
+    const { values, diag } = await runScenario<{ failure: string | null; runs: number; addresses: string[]; outcomes: Record<string, number>; recorded: string[] }>(
+      'bad-input.cjs',
+      'postgres',
+      { runs: RUNS },
+      { timeoutMs: 120_000 },
+    );
+    expect(values.failure).toBeNull();
+    expect(values.runs).toBe(RUNS);
+    for (const address of values.addresses) expect(['127.0.0.1', 'localhost', '/var/run/postgresql']).toContain(address);
+    // Not vacuous: connections were made and failed (unknown role 28000), and recorded.
+    expect(Object.keys(values.outcomes)).toEqual(expect.arrayContaining(['ok', '28000']));
+    expect(values.recorded).toEqual(expect.arrayContaining(['created /var/run/postgresql', 'created localhost', 'failed localhost']));
     expect(diag.filter((entry) => entry.level === 'error')).toEqual([]);
   }, 150_000);
 

@@ -49,7 +49,7 @@ describe('enabled before or after the library is loaded', () => {
   // - undici and node:http: everything (diagnostics channels need no patch);
   // - @grpc/grpc-js: sessions and calls (node:http2's channels), but not the
   //   attempts that never became a session (those come from a connector patch);
-  // - pg and ioredis: nothing (their hooks are module patches; ioredis's
+  // - pg, ioredis and postgres.js: nothing (their hooks are module patches; ioredis's
   //   channel messages are only counted for patched clients);
   // - mysql2: its pools, from its tracing channels (2 created + 4 reused), not
   //   the connection no pool owns (the patch of addCommand names it) nor the
@@ -61,6 +61,7 @@ describe('enabled before or after the library is loaded', () => {
     pg: none,
     ioredis: none,
     mysql2: { created: 2, reused: 4, failed: 0 },
+    postgres: none,
   };
 
   test.each(PROTOCOLS)('%s', async (protocol) => {

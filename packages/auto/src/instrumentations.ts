@@ -39,6 +39,10 @@ const FACTORIES: Readonly<Record<ConnectionInstrumentationName, Factory>> = {
     const { MySQL2ConnectionInstrumentation } = require('@connmetrics/instrumentation-mysql2') as typeof import('@connmetrics/instrumentation-mysql2');
     return new MySQL2ConnectionInstrumentation(config);
   },
+  postgres: (config) => {
+    const { PostgresConnectionInstrumentation } = require('@connmetrics/instrumentation-postgres') as typeof import('@connmetrics/instrumentation-postgres');
+    return new PostgresConnectionInstrumentation(config);
+  },
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -82,7 +86,7 @@ export function selectInstrumentations(
 
 /**
  * Every connmetrics instrumentation (undici and the global fetch, node:http
- * and https, pg, ioredis, gRPC, mysql2), each configured by its entry in `config`,
+ * and https, pg, ioredis, gRPC, mysql2, postgres.js), each configured by its entry in `config`,
  * for `new NodeSDK({ instrumentations })` or `registerInstrumentations()`.
  * The environment variables CONNMETRICS_ENABLED_INSTRUMENTATIONS and
  * CONNMETRICS_DISABLED_INSTRUMENTATIONS (comma-separated short names) select

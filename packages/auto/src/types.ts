@@ -4,6 +4,7 @@ import type { PgConnectionInstrumentation } from '@connmetrics/instrumentation-p
 import type { IORedisConnectionInstrumentation } from '@connmetrics/instrumentation-ioredis';
 import type { GrpcConnectionInstrumentation } from '@connmetrics/instrumentation-grpc';
 import type { MySQL2ConnectionInstrumentation } from '@connmetrics/instrumentation-mysql2';
+import type { PostgresConnectionInstrumentation } from '@connmetrics/instrumentation-postgres';
 
 /** The options a protocol package's constructor accepts. */
 type ConfigOf<T extends abstract new (...args: any[]) => unknown> = NonNullable<ConstructorParameters<T>[0]>;
@@ -44,6 +45,11 @@ export interface ConnectionInstrumentationsConfig {
    * @default {}
    */
   mysql2?: ConfigOf<typeof MySQL2ConnectionInstrumentation>;
+  /**
+   * `@connmetrics/instrumentation-postgres`: postgres.js (`postgres`) pools, reservations and transactions.
+   * @default {}
+   */
+  postgres?: ConfigOf<typeof PostgresConnectionInstrumentation>;
 }
 
 /** Short name of an instrumentation, as used in the config and the environment variables. */

@@ -6,6 +6,7 @@
 import * as http from 'node:http';
 import { registerInstrumentations, type Instrumentation } from '@opentelemetry/instrumentation';
 import { GrpcConnectionInstrumentation } from '@connmetrics/instrumentation-grpc';
+import { PostgresConnectionInstrumentation } from '@connmetrics/instrumentation-postgres';
 import { HttpConnectionInstrumentation } from '@connmetrics/instrumentation-http';
 import { IORedisConnectionInstrumentation } from '@connmetrics/instrumentation-ioredis';
 import { MySQL2ConnectionInstrumentation } from '@connmetrics/instrumentation-mysql2';
@@ -33,7 +34,7 @@ afterEach(() => {
 
 test('all six, in a fixed order, each of its package', () => {
   const instrumentations = keep(getConnectionInstrumentations());
-  expect(CONNECTION_INSTRUMENTATION_NAMES).toEqual(['undici', 'http', 'pg', 'ioredis', 'grpc', 'mysql2']);
+  expect(CONNECTION_INSTRUMENTATION_NAMES).toEqual(['undici', 'http', 'pg', 'ioredis', 'grpc', 'mysql2', 'postgres']);
   expect(instrumentations.map((instrumentation) => instrumentation.constructor)).toEqual([
     UndiciConnectionInstrumentation,
     HttpConnectionInstrumentation,
@@ -41,6 +42,7 @@ test('all six, in a fixed order, each of its package', () => {
     IORedisConnectionInstrumentation,
     GrpcConnectionInstrumentation,
     MySQL2ConnectionInstrumentation,
+    PostgresConnectionInstrumentation,
   ]);
   expect(instrumentations.map((instrumentation) => instrumentation.instrumentationName)).toEqual([
     '@connmetrics/instrumentation-undici',
@@ -49,6 +51,7 @@ test('all six, in a fixed order, each of its package', () => {
     '@connmetrics/instrumentation-ioredis',
     '@connmetrics/instrumentation-grpc',
     '@connmetrics/instrumentation-mysql2',
+    '@connmetrics/instrumentation-postgres',
   ]);
 });
 
@@ -62,6 +65,7 @@ test('each entry of the config goes to its instrumentation; enabled: false leave
     '@connmetrics/instrumentation-ioredis',
     '@connmetrics/instrumentation-grpc',
     '@connmetrics/instrumentation-mysql2',
+    '@connmetrics/instrumentation-postgres',
   ]);
   expect(instrumentations[0]!.getConfig()).toMatchObject({ recordPeerAddress: true });
   expect(instrumentations[1]!.getConfig()).toMatchObject({ recordSocketPhases: false });
@@ -79,13 +83,13 @@ test('CONNMETRICS_ENABLED_INSTRUMENTATIONS and CONNMETRICS_DISABLED_INSTRUMENTAT
 });
 
 test.each([
-  [{}, {}, ['undici', 'http', 'pg', 'ioredis', 'grpc', 'mysql2']],
+  [{}, {}, ['undici', 'http', 'pg', 'ioredis', 'grpc', 'mysql2', 'postgres']],
   [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: 'http' }, {}, ['http']],
-  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'http,ioredis' }, {}, ['undici', 'pg', 'grpc', 'mysql2']],
+  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'http,ioredis' }, {}, ['undici', 'pg', 'grpc', 'mysql2', 'postgres']],
   // The environment switches off what the code switched on: operators decide.
-  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'pg' }, { pg: { enabled: true } }, ['undici', 'http', 'ioredis', 'grpc', 'mysql2']],
+  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'pg' }, { pg: { enabled: true } }, ['undici', 'http', 'ioredis', 'grpc', 'mysql2', 'postgres']],
   [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: 'pg,http' }, { http: { enabled: false } }, ['pg']],
-  [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: '' }, {}, ['undici', 'http', 'pg', 'ioredis', 'grpc', 'mysql2']],
+  [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: '' }, {}, ['undici', 'http', 'pg', 'ioredis', 'grpc', 'mysql2', 'postgres']],
 ] as const)('env %j with config %j selects %j', (env, config, expected) => {
   expect(selectInstrumentations(config, env)).toEqual(expected);
 });

@@ -30,3 +30,11 @@ export { tlsOutcomeOf, tlsHandshakeAttributes, type TlsOutcome } from './tls-han
 export { PoolRegistry, PoolEntry, poolAttributes, type PoolAttributes, type PoolRegistryOptions } from './pool-registry';
 export { PoolGauges, poolCount, type PoolCounts } from './pool-gauges';
 export { PoolTimings } from './pool-timings';
+export {
+  DbPoolGauges,
+  dbPoolAttributes,
+  defaultDbPoolName,
+  type DbPoolAttributes,
+  type DbPoolCounts,
+  type ObservedDbPool,
+} from './db-pool-gauges';

@@ -17,6 +17,7 @@ export const SCOPES = {
   ioredis: '@connmetrics/instrumentation-ioredis',
   grpc: '@connmetrics/instrumentation-grpc',
   mysql2: '@connmetrics/instrumentation-mysql2',
+  postgres: '@connmetrics/instrumentation-postgres',
 } as const;
 export type Protocol = keyof typeof SCOPES;
 export const PROTOCOLS = Object.keys(SCOPES) as Protocol[];

@@ -16,4 +16,5 @@ export const GAUGES = {
   ioredis: { name: DB_COUNT, state: DB_STATE, busy: 'used' },
   pg: { name: DB_COUNT, state: DB_STATE, busy: 'used' },
   mysql2: { name: DB_COUNT, state: DB_STATE, busy: 'used' },
+  postgres: { name: DB_COUNT, state: DB_STATE, busy: 'used' },
 } as const;

@@ -17,6 +17,8 @@ export const EXPECTED: Record<Protocol, { created: number; reused: number; faile
   grpc: { created: 1, reused: 4, failed: 1 },
   // a pool of 2, 6 queries at once (2 + 4 checkouts reused); a connection, 2 queries (1 + 1); a refused port
   mysql2: { created: 3, reused: 5, failed: 1 },
+  // postgres.js: a pool of 2, 6 queries at once (2 + 4 reused); a reservation on it (1 reused); a refused port
+  postgres: { created: 2, reused: 5, failed: 1 },
 };
 
 /** The counts of one workload run per protocol, from a collection. */

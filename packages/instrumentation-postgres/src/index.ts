@@ -1,0 +1,2 @@
+export { PostgresConnectionInstrumentation } from './instrumentation';
+export type { PostgresConnectionInstrumentationConfig, PostgresPoolInfo } from './types';

@@ -1,0 +1,188 @@
+import { performance } from 'node:perf_hooks';
+import type { Attributes } from '@opentelemetry/api';
+import { safeExecuteInTheMiddle, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
+import {
+  ATTR_DB_CLIENT_CONNECTION_POOL_NAME,
+  ATTR_DB_SYSTEM_NAME,
+  ATTR_NETWORK_PEER_ADDRESS,
+  ConnectionInstrumentationBase,
+  ConnectionTracker,
+  DbPoolGauges,
+  MethodWraps,
+  createDbConnectionInstruments,
+  reportFailure,
+  type ChannelHandlers,
+  type DbConnectionInstruments,
+} from '@connmetrics/core';
+import { NET_CLIENT_SOCKET, type ClientSocketMessage } from './channels';
+import { ConnectionSlot, type SlotHost } from './connection-slot';
+import { postgresModuleDefinitions, type FactoryHooks } from './patches';
+import { PoolRegistry, type PoolState } from './pool-registry';
+import type { PostgresOptions, PostgresQueues } from './postgres-shapes';
+import { defaultPoolName, type ServerTarget } from './server-target';
+import { SocketClaims } from './socket-claims';
+import type { PostgresConnectionInstrumentationConfig } from './types';
+import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
+
+const POSTGRESQL = 'postgresql';
+
+const LOADED_TOO_EARLY =
+  'connmetrics: postgres.js (the `postgres` package) was loaded before @connmetrics/instrumentation-postgres could patch it ' +
+  '(or a pool was created while the instrumentation was disabled), so its connections are not counted. Enable the instrumentation before the application imports `postgres`: ' +
+  'node --require @connmetrics/auto/register (CommonJS), or node --import @connmetrics/auto/register (ES modules; ' +
+  'it registers the module hook that `import postgres from "postgres"` needs).';
+
+/**
+ * Connection metrics for postgres.js (`postgres` 3): connections created,
+ * reused, failed and closed (with their close reasons), their DNS and TCP
+ * phases, and the db.client.connection.* metrics it can observe of each pool.
+ *
+ * A use is a query; `sql.reserve()` and `sql.begin()` are one use each,
+ * whatever they run.
+ */
+export class PostgresConnectionInstrumentation extends ConnectionInstrumentationBase<PostgresConnectionInstrumentationConfig> {
+  protected readonly protocolName = POSTGRESQL;
+  declare private _dbInstruments: DbConnectionInstruments;
+  declare private _tracker: ConnectionTracker | undefined;
+  declare private _pools: PoolRegistry | undefined;
+  declare private _gauges: DbPoolGauges | undefined;
+  declare private _sockets: SocketClaims | undefined;
+  declare private _factoryHooks: FactoryHooks | undefined;
+  declare private _slotHost: SlotHost | undefined;
+  declare private _warnedTooEarly: boolean | undefined;
+  declare private _methodWraps: MethodWraps | undefined;
+  /** When each query started (held weakly: a query is forgotten with it). */
+  declare private _queryStarts: WeakMap<object, number> | undefined;
+
+  constructor(config: PostgresConnectionInstrumentationConfig = {}) {
+    super(PACKAGE_NAME, PACKAGE_VERSION, config);
+  }
+
+  private get tracker(): ConnectionTracker {
+    return (this._tracker ??= new ConnectionTracker(() => this._connectionInstruments, () => this._diag));
+  }
+
+  private get pools(): PoolRegistry {
+    return (this._pools ??= new PoolRegistry((options, target) => this.poolName(options, target)));
+  }
+
+  private get sockets(): SocketClaims {
+    return (this._sockets ??= new SocketClaims());
+  }
+
+  protected override init(): InstrumentationModuleDefinition[] {
+    const wraps = (this._methodWraps ??= new MethodWraps());
+    return postgresModuleDefinitions(
+      this.factoryHooks,
+      (target, name, wrapper) => wraps.wrap(target, name, wrapper),
+      (target, name) => wraps.unwrap(target, name),
+    );
+  }
+
+  private get queryStarts(): WeakMap<object, number> {
+    return (this._queryStarts ??= new WeakMap());
+  }
+
+  /** postgres.js publishes nothing; its sockets are found among every client socket Node announces. */
+  protected channelHandlers(): ChannelHandlers {
+    return {
+      [NET_CLIENT_SOCKET]: (message: ClientSocketMessage) => this.onClientSocket(message),
+    };
+  }
+
+  protected override _updateMetricInstruments(): void {
+    super._updateMetricInstruments();
+    const instruments = createDbConnectionInstruments(this.meter);
+    this._dbInstruments = instruments;
+    const gauges = (this._gauges ??= new DbPoolGauges());
+    this.meter.addBatchObservableCallback(
+      (result) =>
+        this.guarded('observe postgres pools', () => gauges.observe(result, instruments, this._enabled ? this.pools.observed() : [])),
+      [instruments.count, instruments.idleMax, instruments.idleMin, instruments.max],
+    );
+  }
+
+  protected override onDisabled(): void {
+    for (const pool of this._pools?.all() ?? []) for (const slot of pool.slots) (slot as ConnectionSlot).reset();
+    this._tracker?.clear();
+    this._sockets?.clear();
+  }
+
+  // --- the patched factory -----------------------------------------------------
+
+  /** Created once: the module patch keeps it for the process's lifetime. */
+  private get factoryHooks(): FactoryHooks {
+    return (this._factoryHooks ??= {
+      active: () => this._enabled,
+      run: (name, hook) => {
+        if (this._enabled) this.guarded(name, hook);
+      },
+      slot: (options, queues) => this.newSlot(options, queues),
+      uncountedSocket: () => this.sockets.expect({ opened: () => undefined }),
+      queryStarted: (query) => {
+        this.queryStarts.set(query, performance.now());
+      },
+    });
+  }
+
+  private newSlot(options: PostgresOptions, queues: PostgresQueues): ConnectionSlot {
+    const pool = this.pools.register(options, queues);
+    const slot = new ConnectionSlot(pool, this.slotHost);
+    pool.slots.add(slot);
+    return slot;
+  }
+
+  private onClientSocket(message: ClientSocketMessage): void {
+    const socket = message?.socket;
+    if (socket === null || typeof socket !== 'object') return;
+    if (this.sockets.announced(socket) && !this._warnedTooEarly) {
+      this._warnedTooEarly = true;
+      this._diag.warn(LOADED_TOO_EARLY);
+    }
+  }
+
+  private get slotHost(): SlotHost {
+    const self = this;
+    return (this._slotHost ??= {
+      get tracker() {
+        return self.tracker;
+      },
+      connectionInstruments: () => this._connectionInstruments,
+      dbInstruments: () => this._dbInstruments,
+      attributes: (pool, target) => this.postgresAttributes(pool, target),
+      withPeer: (attributes, socket) => {
+        const peer = socket?.remoteAddress;
+        return this._config.recordPeerAddress && peer ? { ...attributes, [ATTR_NETWORK_PEER_ADDRESS]: peer } : attributes;
+      },
+      expectSocket: (claim) => this.sockets.expect(claim),
+      claimSocket: (socket, attributes) => {
+        this.claimSocket(socket, attributes);
+      },
+      queryStartedAt: (query) => (query !== null && typeof query === 'object' ? this._queryStarts?.get(query) : undefined),
+      run: (name, hook) => this.guarded(name, hook),
+    });
+  }
+
+  // --- attributes ----------------------------------------------------------------
+
+  private postgresAttributes(pool: PoolState, target: ServerTarget): Attributes {
+    return this.connectionAttributes(target.address, target.port, {
+      [ATTR_DB_SYSTEM_NAME]: POSTGRESQL,
+      [ATTR_DB_CLIENT_CONNECTION_POOL_NAME]: pool.attributes.name,
+    });
+  }
+
+  private poolName(options: PostgresOptions, target: ServerTarget): string {
+    const defaultName = defaultPoolName(target);
+    const hook = this._config.poolName;
+    if (!hook) return defaultName;
+    const name = safeExecuteInTheMiddle(
+      () => hook({ options, serverAddress: target.address, serverPort: target.port, database: target.database, defaultName }),
+      (error) => {
+        if (error) reportFailure(this._diag, 'poolName (user hook; the default name is used)', error);
+      },
+      true,
+    );
+    return typeof name === 'string' && name.length > 0 ? name : defaultName;
+  }
+}

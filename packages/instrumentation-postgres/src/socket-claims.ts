@@ -1,0 +1,51 @@
+/*
+ * Which postgres.js connection a new socket belongs to. postgres.js reads
+ * `options.socket` twice per socket: in createSocket() before it makes the
+ * socket, and in connect() just before it calls `socket.connect()`, which
+ * Node announces on `net.client.socket` synchronously; nothing in between
+ * hands the socket out. So each read names what the next socket announced in
+ * the same synchronous run is for, and the name lapses at the next microtask
+ * (the first read's lapses before the second, which follows an await).
+ */
+
+/** What a socket postgres.js is about to connect is for. */
+export interface SocketClaim {
+  /** Receives the socket (a no-op for a socket that counts for nothing, such as a cancel request's). */
+  opened(socket: object): void;
+}
+
+/** postgres.js sets its own `ssl` field on every TCP socket it connects. */
+function looksLikePostgres(socket: object): boolean {
+  return Object.prototype.hasOwnProperty.call(socket, 'ssl');
+}
+
+export class SocketClaims {
+  private next: SocketClaim | undefined;
+
+  /** postgres.js may connect a socket for `claim` in this synchronous run. */
+  expect(claim: SocketClaim): void {
+    this.next = claim;
+    queueMicrotask(() => {
+      if (this.next === claim) this.next = undefined;
+    });
+  }
+
+  /**
+   * A client socket started connecting: hands it to its claimant when
+   * postgres.js connects it for one. Returns true for a socket of postgres.js
+   * that nobody expected: a postgres.js loaded before the patch could apply.
+   */
+  announced(socket: object): boolean {
+    const next = this.next;
+    if (next) {
+      this.next = undefined;
+      next.opened(socket);
+      return false;
+    }
+    return looksLikePostgres(socket);
+  }
+
+  clear(): void {
+    this.next = undefined;
+  }
+}
