@@ -108,6 +108,29 @@ describe('ConnectionClaims', () => {
   });
 });
 
+test('two instances that each count some connections of one server add to one reused series', async () => {
+  const metrics = new TestMetrics();
+  const meter = metrics.meterProvider.getMeter('test');
+  const [first, second] = [0, 1].map(() => {
+    const instruments = { ...createConnectionInstruments(meter), claims: claimant('x', metrics.meterProvider) };
+    return new ConnectionTracker(() => instruments);
+  }) as [ConnectionTracker, ConnectionTracker];
+  const attributes = { 'server.address': 'h', 'server.port': 443 };
+  const ofFirst = {};
+  const ofSecond = {};
+  first.created(ofFirst, attributes);
+  second.created(ofSecond, attributes);
+  for (let use = 0; use < 4; use += 1) {
+    first.used(ofFirst);
+    second.used(ofSecond);
+  }
+  const snapshot = await metrics.collect();
+  expect(snapshot.sum('connmetrics.connection.created')).toBe(2);
+  expect(snapshot.points('connmetrics.connection.reused')).toHaveLength(1);
+  expect(snapshot.sum('connmetrics.connection.reused')).toBe(3 + 3);
+  await metrics.shutdown();
+});
+
 function claimant(name: string, provider: object): ConnectionClaims {
   const claims = new ConnectionClaims(name);
   claims.provider = provider;
