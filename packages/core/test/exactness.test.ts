@@ -4,7 +4,15 @@
  */
 import { TestMetrics, captureDiag, throwingMeterProvider } from '@connmetrics/test-harness';
 import type { Meter, MeterProvider } from '@opentelemetry/api';
-import { ConnectionInstrumentationBase, ConnectionTracker, attributesKey, createConnectionInstruments, type ChannelHandlers } from '../src';
+import {
+  ConnectionInstrumentationBase,
+  ConnectionTracker,
+  HttpClientInstrumentationBase,
+  attributesKey,
+  createConnectionInstruments,
+  type ChannelHandlers,
+  type ConnectionState,
+} from '../src';
 import { ConnectionClaims } from '../src/claims';
 import { missingNodeSupport } from '../src/node-support';
 import { DEFAULT_CARDINALITY_LIMIT, OVERFLOW_ATTRIBUTES, SeriesCounter } from '../src/series-counter';
@@ -128,6 +136,38 @@ test('two instances that each count some connections of one server add to one re
   expect(snapshot.sum('connmetrics.connection.created')).toBe(2);
   expect(snapshot.points('connmetrics.connection.reused')).toHaveLength(1);
   expect(snapshot.sum('connmetrics.connection.reused')).toBe(3 + 3);
+  await metrics.shutdown();
+});
+
+class HttpProbe extends HttpClientInstrumentationBase {
+  protected readonly protocolName = 'http';
+  declare private _tracker: ConnectionTracker | undefined;
+  constructor() {
+    super('@connmetrics/http-probe', '0.0.0', {});
+  }
+  get tracker(): ConnectionTracker {
+    return (this._tracker ??= new ConnectionTracker(() => this._connectionInstruments));
+  }
+  protected channelHandlers(): ChannelHandlers {
+    return {};
+  }
+  protected openConnectionStates(): Iterable<ConnectionState> {
+    return this.tracker.open();
+  }
+}
+
+test('open connections of one server held by two instances: one series with both', async () => {
+  const metrics = new TestMetrics();
+  const probes = [new HttpProbe(), new HttpProbe()];
+  for (const probe of probes) probe.setMeterProvider(metrics.meterProvider);
+  const attributes = { 'network.protocol.name': 'http', 'server.address': 'h', 'server.port': 80 };
+  probes[0]!.tracker.created({}, attributes);
+  probes[1]!.tracker.created({}, attributes);
+  probes[1]!.tracker.created({}, attributes);
+  const snapshot = await metrics.collect();
+  expect(snapshot.points('http.client.open_connections')).toHaveLength(1);
+  expect(snapshot.sum('http.client.open_connections', { 'http.connection.state': 'idle' })).toBe(3);
+  for (const probe of probes) probe.disable();
   await metrics.shutdown();
 });
 
