@@ -4,6 +4,7 @@
  * promise is kept); each scratch app gets its own directory.
  */
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -19,10 +20,25 @@ export const PACKAGE_DIRECTORIES = ['core', 'instrumentation-undici', 'instrumen
 
 let packed: Promise<Record<string, string>> | undefined;
 
+const temporary: string[] = [];
+
+async function temporaryDirectory(prefix: string): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), prefix));
+  temporary.push(directory);
+  return directory;
+}
+
+/** Removes the tarballs and scratch apps made so far (call in afterAll); the next use packs again. */
+export function removeTarballs(): void {
+  for (const directory of temporary.splice(0)) rmSync(directory, { recursive: true, force: true });
+  packed = undefined;
+  apps.clear();
+}
+
 /** Packs every package (built first by the test runner's `tsc -b`) once; resolves package name → tarball path. */
 export function packTarballs(): Promise<Record<string, string>> {
   return (packed ??= (async () => {
-    const destination = await mkdtemp(join(tmpdir(), 'connmetrics-tarballs-'));
+    const destination = await temporaryDirectory('connmetrics-tarballs-');
     await Promise.all(
       PACKAGE_DIRECTORIES.map((directory) => run('pnpm', ['pack', '--pack-destination', destination], { cwd: join(ROOT, 'packages', directory) })),
     );
@@ -52,7 +68,7 @@ export function installScratchApp(dependencies: Record<string, string> = {}): Pr
 
 async function install(dependencies: Record<string, string>): Promise<string> {
   const tarballs = await packTarballs();
-  const directory = await mkdtemp(join(tmpdir(), 'connmetrics-app-'));
+  const directory = await temporaryDirectory('connmetrics-app-');
   const files = Object.fromEntries(Object.entries(tarballs).map(([name, path]) => [name, `file:${path}`]));
   await writeFile(
     join(directory, 'package.json'),
