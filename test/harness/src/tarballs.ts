@@ -21,6 +21,8 @@ export const PACKAGE_DIRECTORIES = ['core', 'instrumentation-undici', 'instrumen
 let packed: Promise<Record<string, string>> | undefined;
 
 const temporary: string[] = [];
+/** Scratch apps by their dependencies. */
+const apps = new Map<string, Promise<string>>();
 
 async function temporaryDirectory(prefix: string): Promise<string> {
   const directory = await mkdtemp(join(tmpdir(), prefix));
@@ -50,8 +52,6 @@ export function packTarballs(): Promise<Record<string, string>> {
     return tarballs;
   })());
 }
-
-const apps = new Map<string, Promise<string>>();
 
 /**
  * A scratch application with every connmetrics tarball and `dependencies`
