@@ -15,4 +15,4 @@ export * from './metric-names';
 export { instrumented, nextTick, sameWithAndWithout, type Instrumented, type DrivableInstrumentation } from './instrumented';
 export { startPostgresServer, type PostgresServer, type PostgresServerOptions } from './postgres-server';
 export { startRedisServer, startTlsRedisServer, startRedisCluster, redisCli, type RedisServer, type RestartableRedisServer, type RedisCluster } from './redis-servers';
-export { packTarballs, installScratchApp, removeTarballs, PACKAGE_DIRECTORIES } from './tarballs';
+export { packTarballs, installScratchApp, removeTarballs, packageDirectories } from './tarballs';

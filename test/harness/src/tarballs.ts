@@ -4,7 +4,7 @@
  * promise is kept); each scratch app gets its own directory.
  */
 import { execFile } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,8 +15,16 @@ const run = promisify(execFile);
 /** The workspace's root (test/harness/build → ../../..). */
 const ROOT = resolve(__dirname, '..', '..', '..');
 
-/** Every publishable package, by directory under packages/. */
-export const PACKAGE_DIRECTORIES = ['core', 'instrumentation-undici', 'instrumentation-http', 'instrumentation-pg', 'instrumentation-ioredis', 'instrumentation-grpc', 'auto'];
+/** Every publishable package, by directory under packages/ (those whose package.json is not private). */
+export function packageDirectories(): string[] {
+  return readdirSync(join(ROOT, 'packages')).filter((directory) => {
+    try {
+      return JSON.parse(readFileSync(join(ROOT, 'packages', directory, 'package.json'), 'utf8')).private !== true;
+    } catch {
+      return false;
+    }
+  });
+}
 
 let packed: Promise<Record<string, string>> | undefined;
 
@@ -42,7 +50,7 @@ export function packTarballs(): Promise<Record<string, string>> {
   return (packed ??= (async () => {
     const destination = await temporaryDirectory('connmetrics-tarballs-');
     await Promise.all(
-      PACKAGE_DIRECTORIES.map((directory) => run('pnpm', ['pack', '--pack-destination', destination], { cwd: join(ROOT, 'packages', directory) })),
+      packageDirectories().map((directory) => run('pnpm', ['pack', '--pack-destination', destination], { cwd: join(ROOT, 'packages', directory) })),
     );
     const tarballs: Record<string, string> = {};
     for (const file of await readdir(destination)) {
