@@ -42,6 +42,11 @@ test('disable() twice: every channel unsubscribed, nothing counted; enable() twi
   expect(diag.filter((entry) => entry.level === 'error')).toEqual([]);
 });
 
+test('every instrumentation registered twice on one MeterProvider: each connection, use and failure counted once', async () => {
+  const { collections } = await runScenario('lifecycle.cjs', 'twiceRegistered');
+  expect(countsOf(collections[0]!, PROTOCOLS)).toEqual(EXPECTED);
+});
+
 describe('enabled before or after the library is loaded', () => {
   const none = { created: 0, reused: 0, failed: 0 };
   // What is counted when the application required its library before the

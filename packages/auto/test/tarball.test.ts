@@ -7,7 +7,7 @@
  */
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { installScratchApp, postgresAddress, requireReachable, runFixture, startHttpServer, startOtlpReceiver } from '@connmetrics/test-harness';
+import { installScratchApp, postgresAddress, removeTarballs, requireReachable, runFixture, startHttpServer, startOtlpReceiver } from '@connmetrics/test-harness';
 import { CREATED, FIXTURES, LIFETIME, QUEUE, REQUIRE_REGISTER, REUSED, fixtureEnv } from './helpers';
 
 jest.setTimeout(300_000);
@@ -16,6 +16,7 @@ beforeAll(async () => {
   const { host, port } = postgresAddress();
   await requireReachable('PostgreSQL', host, port);
 });
+afterAll(removeTarballs);
 
 test('auto/register plus an SDK file that also registers: the exported counts are the server’s', async () => {
   const app = await installScratchApp({ pg: '^8.11.0' });

@@ -92,9 +92,17 @@ function observable<T extends Observable>(log: Log, name: string, make: () => T,
 
 const innerOf = (observable: Observable): Observable => INNER.get(observable) ?? observable;
 
+/** The Meter a guarded one stands for. */
+const GUARDED = new WeakMap<Meter, Meter>();
+
+/** The SDK's Meter behind `meter` (itself when it is not a guarded one): what instances on one provider share. */
+export function innerMeter(meter: Meter): Meter {
+  return GUARDED.get(meter) ?? meter;
+}
+
 /** `meter`, guarded; the diag logger is read at each failure, so it may change. */
 export function guardedMeter(meter: Meter, log: Log): Meter {
-  return {
+  const guarded: Meter = {
     createCounter: (name: string, options?: MetricOptions) =>
       guardedAdd(create(log, name, () => meter.createCounter(name, options), () => NOOP_METER.createCounter(name)), log, name),
     createUpDownCounter: (name: string, options?: MetricOptions) =>
@@ -114,6 +122,8 @@ export function guardedMeter(meter: Meter, log: Log): Meter {
     removeBatchObservableCallback: (callback: BatchObservableCallback, observables: Observable[]) =>
       run(log, 'removeBatchObservableCallback', () => meter.removeBatchObservableCallback(guardedCallback(callback, log), observables.map(innerOf))),
   };
+  GUARDED.set(guarded, meter);
+  return guarded;
 }
 
 const CALLBACKS = new WeakMap<BatchObservableCallback, BatchObservableCallback>();

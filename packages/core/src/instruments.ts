@@ -1,7 +1,7 @@
 import type { Counter, Histogram, Meter, ObservableUpDownCounter } from '@opentelemetry/api';
 import { IDLE_TIME_BUCKETS, LIFETIME_BUCKETS, SETUP_DURATION_BUCKETS, USES_BUCKETS } from './buckets';
 import type { ConnectionClaims } from './claims';
-import { SeriesCounter } from './series-counter';
+import { sharedSeriesCounter, type SeriesCounter } from './series-counter';
 import * as semconv from './semconv';
 
 /** The instruments every protocol records: connections created, reused, failed, and setup phases. */
@@ -37,7 +37,7 @@ export function createConnectionInstruments(meter: Meter): ConnectionInstruments
       description: 'Connections opened and made ready for their first use (after TCP, TLS and any protocol handshake).',
       unit: '{connection}',
     }),
-    reused: new SeriesCounter(meter, semconv.METRIC_CONNECTION_REUSED, {
+    reused: sharedSeriesCounter(meter, semconv.METRIC_CONNECTION_REUSED, {
       description: 'Uses (requests, checkouts, commands) served by a connection that had already served an earlier use.',
       unit: '{use}',
     }),

@@ -13,6 +13,7 @@
 import { diag, type Attributes, type Meter, type MetricOptions, type ObservableCounter } from '@opentelemetry/api';
 import { attributesKey } from './attributes';
 import { reportFailure } from './guard';
+import { innerMeter } from './guarded-meter';
 
 /** The running total of one attribute set. */
 export interface CounterSeries {
@@ -26,6 +27,33 @@ export const DEFAULT_CARDINALITY_LIMIT = 2000;
 export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
 
 const logger = diag.createComponentLogger({ namespace: '@connmetrics/core' });
+
+/**
+ * The counters of each SDK Meter by name, shared by every instance of an
+ * instrumentation on one MeterProvider and by every copy of core: two
+ * observable instruments of one name feed one SDK stream, where two
+ * observations of one attribute set in a collection do not add up (the SDK
+ * keeps one). So instances that each count some connections of one server
+ * add to one series. The entries keep `seriesOf()` and `add()` for as long as
+ * the key ends in `.v1`.
+ */
+const REGISTRY = Symbol.for('connmetrics.core.series-counters.v1');
+
+function counters(): WeakMap<Meter, Map<string, SeriesCounter>> {
+  const holder = globalThis as { [REGISTRY]?: WeakMap<Meter, Map<string, SeriesCounter>> };
+  return (holder[REGISTRY] ??= new WeakMap());
+}
+
+/** The SeriesCounter `name` of `meter`'s SDK Meter, created on first use. */
+export function sharedSeriesCounter(meter: Meter, name: string, options: MetricOptions): SeriesCounter {
+  const key = innerMeter(meter);
+  const registry = counters();
+  let byName = registry.get(key);
+  if (!byName) registry.set(key, (byName = new Map()));
+  let counter = byName.get(name);
+  if (!counter) byName.set(name, (counter = new SeriesCounter(meter, name, options)));
+  return counter;
+}
 
 export class SeriesCounter {
   readonly instrument: ObservableCounter;

@@ -4,7 +4,15 @@
  */
 import { TestMetrics, captureDiag, throwingMeterProvider } from '@connmetrics/test-harness';
 import type { Meter, MeterProvider } from '@opentelemetry/api';
-import { ConnectionInstrumentationBase, ConnectionTracker, attributesKey, createConnectionInstruments, type ChannelHandlers } from '../src';
+import {
+  ConnectionInstrumentationBase,
+  ConnectionTracker,
+  HttpClientInstrumentationBase,
+  attributesKey,
+  createConnectionInstruments,
+  type ChannelHandlers,
+  type ConnectionState,
+} from '../src';
 import { ConnectionClaims } from '../src/claims';
 import { missingNodeSupport } from '../src/node-support';
 import { DEFAULT_CARDINALITY_LIMIT, OVERFLOW_ATTRIBUTES, SeriesCounter } from '../src/series-counter';
@@ -106,6 +114,61 @@ describe('ConnectionClaims', () => {
     expect(snapshot.sum('connmetrics.connection.closed')).toBe(1);
     await metrics.shutdown();
   });
+});
+
+test('two instances that each count some connections of one server add to one reused series', async () => {
+  const metrics = new TestMetrics();
+  const meter = metrics.meterProvider.getMeter('test');
+  const [first, second] = [0, 1].map(() => {
+    const instruments = { ...createConnectionInstruments(meter), claims: claimant('x', metrics.meterProvider) };
+    return new ConnectionTracker(() => instruments);
+  }) as [ConnectionTracker, ConnectionTracker];
+  const attributes = { 'server.address': 'h', 'server.port': 443 };
+  const ofFirst = {};
+  const ofSecond = {};
+  first.created(ofFirst, attributes);
+  second.created(ofSecond, attributes);
+  for (let use = 0; use < 4; use += 1) {
+    first.used(ofFirst);
+    second.used(ofSecond);
+  }
+  const snapshot = await metrics.collect();
+  expect(snapshot.sum('connmetrics.connection.created')).toBe(2);
+  expect(snapshot.points('connmetrics.connection.reused')).toHaveLength(1);
+  expect(snapshot.sum('connmetrics.connection.reused')).toBe(3 + 3);
+  await metrics.shutdown();
+});
+
+class HttpProbe extends HttpClientInstrumentationBase {
+  protected readonly protocolName = 'http';
+  declare private _tracker: ConnectionTracker | undefined;
+  constructor() {
+    super('@connmetrics/http-probe', '0.0.0', {});
+  }
+  get tracker(): ConnectionTracker {
+    return (this._tracker ??= new ConnectionTracker(() => this._connectionInstruments));
+  }
+  protected channelHandlers(): ChannelHandlers {
+    return {};
+  }
+  protected openConnectionStates(): Iterable<ConnectionState> {
+    return this.tracker.open();
+  }
+}
+
+test('open connections of one server held by two instances: one series with both', async () => {
+  const metrics = new TestMetrics();
+  const probes = [new HttpProbe(), new HttpProbe()];
+  for (const probe of probes) probe.setMeterProvider(metrics.meterProvider);
+  const attributes = { 'network.protocol.name': 'http', 'server.address': 'h', 'server.port': 80 };
+  probes[0]!.tracker.created({}, attributes);
+  probes[1]!.tracker.created({}, attributes);
+  probes[1]!.tracker.created({}, attributes);
+  const snapshot = await metrics.collect();
+  expect(snapshot.points('http.client.open_connections')).toHaveLength(1);
+  expect(snapshot.sum('http.client.open_connections', { 'http.connection.state': 'idle' })).toBe(3);
+  for (const probe of probes) probe.disable();
+  await metrics.shutdown();
 });
 
 function claimant(name: string, provider: object): ConnectionClaims {

@@ -8,7 +8,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Attributes, Histogram } from '@opentelemetry/api';
-import { errorType, tlsHandshakeAttributes, tlsOutcomeOf } from '@connmetrics/core';
+import { errorType, seconds, tlsHandshakeAttributes, tlsOutcomeOf } from '@connmetrics/core';
 
 /** What grpc-js's secure connector resolves with. */
 interface SecureConnectResult {
@@ -37,6 +37,6 @@ export class TlsHandshakeTimer {
   }
 
   private elapsed(): number {
-    return Math.max(0, performance.now() - this.startedAt) / 1000;
+    return seconds(this.startedAt);
   }
 }

@@ -15,6 +15,6 @@ export * from './metric-names';
 export { instrumented, nextTick, sameWithAndWithout, type Instrumented, type DrivableInstrumentation } from './instrumented';
 export { startPostgresServer, type PostgresServer, type PostgresServerOptions } from './postgres-server';
 export { startRedisServer, startTlsRedisServer, startRedisCluster, redisCli, type RedisServer, type RestartableRedisServer, type RedisCluster } from './redis-servers';
-export { packTarballs, installScratchApp, PACKAGE_DIRECTORIES } from './tarballs';
+export { packTarballs, installScratchApp, removeTarballs, packageDirectories } from './tarballs';
 export { countingMeterProvider, type CountingMeterProvider, type SdkCallCounts } from './counting-meter-provider';
 export { startMariaDbServer, type MariaDbServer, type MariaDbServerOptions } from './mariadb-server';

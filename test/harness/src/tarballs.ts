@@ -4,6 +4,7 @@
  * promise is kept); each scratch app gets its own directory.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,17 +15,42 @@ const run = promisify(execFile);
 /** The workspace's root (test/harness/build → ../../..). */
 const ROOT = resolve(__dirname, '..', '..', '..');
 
-/** Every publishable package, by directory under packages/. */
-export const PACKAGE_DIRECTORIES = ['core', 'instrumentation-undici', 'instrumentation-http', 'instrumentation-pg', 'instrumentation-ioredis', 'instrumentation-grpc', 'auto'];
+/** Every publishable package, by directory under packages/ (those whose package.json is not private). */
+export function packageDirectories(): string[] {
+  return readdirSync(join(ROOT, 'packages')).filter((directory) => {
+    try {
+      return JSON.parse(readFileSync(join(ROOT, 'packages', directory, 'package.json'), 'utf8')).private !== true;
+    } catch {
+      return false;
+    }
+  });
+}
 
 let packed: Promise<Record<string, string>> | undefined;
+
+const temporary: string[] = [];
+/** Scratch apps by their dependencies. */
+const apps = new Map<string, Promise<string>>();
+
+async function temporaryDirectory(prefix: string): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), prefix));
+  temporary.push(directory);
+  return directory;
+}
+
+/** Removes the tarballs and scratch apps made so far (call in afterAll); the next use packs again. */
+export function removeTarballs(): void {
+  for (const directory of temporary.splice(0)) rmSync(directory, { recursive: true, force: true });
+  packed = undefined;
+  apps.clear();
+}
 
 /** Packs every package (built first by the test runner's `tsc -b`) once; resolves package name → tarball path. */
 export function packTarballs(): Promise<Record<string, string>> {
   return (packed ??= (async () => {
-    const destination = await mkdtemp(join(tmpdir(), 'connmetrics-tarballs-'));
+    const destination = await temporaryDirectory('connmetrics-tarballs-');
     await Promise.all(
-      PACKAGE_DIRECTORIES.map((directory) => run('pnpm', ['pack', '--pack-destination', destination], { cwd: join(ROOT, 'packages', directory) })),
+      packageDirectories().map((directory) => run('pnpm', ['pack', '--pack-destination', destination], { cwd: join(ROOT, 'packages', directory) })),
     );
     const tarballs: Record<string, string> = {};
     for (const file of await readdir(destination)) {
@@ -34,8 +60,6 @@ export function packTarballs(): Promise<Record<string, string>> {
     return tarballs;
   })());
 }
-
-const apps = new Map<string, Promise<string>>();
 
 /**
  * A scratch application with every connmetrics tarball and `dependencies`
@@ -52,7 +76,7 @@ export function installScratchApp(dependencies: Record<string, string> = {}): Pr
 
 async function install(dependencies: Record<string, string>): Promise<string> {
   const tarballs = await packTarballs();
-  const directory = await mkdtemp(join(tmpdir(), 'connmetrics-app-'));
+  const directory = await temporaryDirectory('connmetrics-app-');
   const files = Object.fromEntries(Object.entries(tarballs).map(([name, path]) => [name, `file:${path}`]));
   await writeFile(
     join(directory, 'package.json'),
