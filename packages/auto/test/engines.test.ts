@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { missingNodeSupport } from '@connmetrics/core/build/node-support';
+import { missingNodeSupport } from '../../core/src/node-support';
 import { getConnectionInstrumentations } from '../src';
 
 const PACKAGES = join(__dirname, '..', '..');
