@@ -53,6 +53,12 @@ interface ClientRecord {
   connection?: Connection;
   /** Uses queued before the connection was ready, with how many uses each is. */
   readonly pending: Map<object, number>;
+  /**
+   * Uses queued before ready that were answered before ready: node-redis
+   * writes the offline queue right behind the handshake, so their replies
+   * can arrive before `connection:ready` is published.
+   */
+  answeredEarly: number;
   /** A connection closed by an error whose cause node-redis publishes next. */
   closing?: Connection;
   /** The last error counted as a failed attempt (connect() may reject with it again). */
@@ -130,6 +136,11 @@ export class RedisConnectionCounter {
     if (typeof createTimeMs === 'number' && this.host.recordConnectionTimes()) {
       this.host.dbInstruments.createTime.record(Math.max(0, createTimeMs) / 1000, attributes);
     }
+    for (let i = 0; i < record.answeredEarly; i += 1) {
+      this.tracker.used(connection);
+      this.tracker.released(connection);
+    }
+    record.answeredEarly = 0;
     for (const [token, count] of record.pending) this.use(record, connection, token, count);
     record.pending.clear();
   }
@@ -152,7 +163,12 @@ export class RedisConnectionCounter {
       return;
     }
     const record = this.records.get(clientId);
-    if (record?.pending.delete(token)) return;
+    const pending = record?.pending.get(token);
+    if (record && pending !== undefined) {
+      record.pending.delete(token);
+      if (!failed) record.answeredEarly += pending;
+      return;
+    }
     if (!record && !failed) this.adopt(clientId, token, address, port);
   }
 
@@ -198,6 +214,7 @@ export class RedisConnectionCounter {
     if (!record.connection) {
       this.failed(record, error);
       record.lastFailure = error;
+      record.answeredEarly = 0;
     }
   }
 
@@ -238,7 +255,7 @@ export class RedisConnectionCounter {
 
   private record(clientId: string): ClientRecord {
     let record = this.records.get(clientId);
-    if (!record) this.records.set(clientId, (record = { clientId, pending: new Map() }));
+    if (!record) this.records.set(clientId, (record = { clientId, pending: new Map(), answeredEarly: 0 }));
     return record;
   }
 
