@@ -8,6 +8,7 @@ import { registerInstrumentations, type Instrumentation } from '@opentelemetry/i
 import { GrpcConnectionInstrumentation } from '@connmetrics/instrumentation-grpc';
 import { HttpConnectionInstrumentation } from '@connmetrics/instrumentation-http';
 import { IORedisConnectionInstrumentation } from '@connmetrics/instrumentation-ioredis';
+import { RedisConnectionInstrumentation } from '@connmetrics/instrumentation-redis';
 import { PgConnectionInstrumentation } from '@connmetrics/instrumentation-pg';
 import { UndiciConnectionInstrumentation } from '@connmetrics/instrumentation-undici';
 import { TestMetrics, startHttpServer, type MetricsSnapshot } from '@connmetrics/test-harness';
@@ -32,12 +33,13 @@ afterEach(() => {
 
 test('all five, in a fixed order, each of its package', () => {
   const instrumentations = keep(getConnectionInstrumentations());
-  expect(CONNECTION_INSTRUMENTATION_NAMES).toEqual(['undici', 'http', 'pg', 'ioredis', 'grpc']);
+  expect(CONNECTION_INSTRUMENTATION_NAMES).toEqual(['undici', 'http', 'pg', 'ioredis', 'redis', 'grpc']);
   expect(instrumentations.map((instrumentation) => instrumentation.constructor)).toEqual([
     UndiciConnectionInstrumentation,
     HttpConnectionInstrumentation,
     PgConnectionInstrumentation,
     IORedisConnectionInstrumentation,
+    RedisConnectionInstrumentation,
     GrpcConnectionInstrumentation,
   ]);
   expect(instrumentations.map((instrumentation) => instrumentation.instrumentationName)).toEqual([
@@ -45,6 +47,7 @@ test('all five, in a fixed order, each of its package', () => {
     '@connmetrics/instrumentation-http',
     '@connmetrics/instrumentation-pg',
     '@connmetrics/instrumentation-ioredis',
+    '@connmetrics/instrumentation-redis',
     '@connmetrics/instrumentation-grpc',
   ]);
 });
@@ -57,6 +60,7 @@ test('each entry of the config goes to its instrumentation; enabled: false leave
     '@connmetrics/instrumentation-undici',
     '@connmetrics/instrumentation-pg',
     '@connmetrics/instrumentation-ioredis',
+    '@connmetrics/instrumentation-redis',
     '@connmetrics/instrumentation-grpc',
   ]);
   expect(instrumentations[0]!.getConfig()).toMatchObject({ recordPeerAddress: true });
@@ -75,13 +79,13 @@ test('CONNMETRICS_ENABLED_INSTRUMENTATIONS and CONNMETRICS_DISABLED_INSTRUMENTAT
 });
 
 test.each([
-  [{}, {}, ['undici', 'http', 'pg', 'ioredis', 'grpc']],
+  [{}, {}, ['undici', 'http', 'pg', 'ioredis', 'redis', 'grpc']],
   [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: 'http' }, {}, ['http']],
-  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'http,ioredis' }, {}, ['undici', 'pg', 'grpc']],
+  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'http,ioredis' }, {}, ['undici', 'pg', 'redis', 'grpc']],
   // The environment switches off what the code switched on: operators decide.
-  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'pg' }, { pg: { enabled: true } }, ['undici', 'http', 'ioredis', 'grpc']],
+  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'pg' }, { pg: { enabled: true } }, ['undici', 'http', 'ioredis', 'redis', 'grpc']],
   [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: 'pg,http' }, { http: { enabled: false } }, ['pg']],
-  [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: '' }, {}, ['undici', 'http', 'pg', 'ioredis', 'grpc']],
+  [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: '' }, {}, ['undici', 'http', 'pg', 'ioredis', 'redis', 'grpc']],
 ] as const)('env %j with config %j selects %j', (env, config, expected) => {
   expect(selectInstrumentations(config, env)).toEqual(expected);
 });
