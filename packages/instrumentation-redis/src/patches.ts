@@ -12,18 +12,19 @@
  */
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import type { DiagLogger } from '@opentelemetry/api';
-import { InstrumentationNodeModuleDefinition } from '@opentelemetry/instrumentation';
+import { InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
 import { MethodWrap } from '@connmetrics/core';
 import { namingClient } from './current-client';
 
 export const MODULE_NAME = '@redis/client';
 export const COUNTED_VERSIONS = ['>=5.12.0 <7'];
 export const UNCOUNTED_VERSIONS = ['>=1.0.0 <5.12.0'];
+/** The file whose default export is `RedisClient` (5.12 exports only `createClient` from the main module). */
+export const CLIENT_FILE = '@redis/client/dist/lib/client/index.js';
 
-/** `RedisClient.prototype` from the module's exports (CommonJS, or the ESM namespace). */
+/** `RedisClient.prototype` from the client file's exports. */
 function clientPrototype(moduleExports: unknown): Record<string, unknown> | undefined {
-  const exports = moduleExports as { RedisClient?: unknown; default?: { RedisClient?: unknown } } | undefined;
-  const RedisClient = (exports?.RedisClient ?? exports?.default?.RedisClient) as { prototype?: Record<string, unknown> } | undefined;
+  const RedisClient = (moduleExports as { default?: unknown } | undefined)?.default as { prototype?: Record<string, unknown> } | undefined;
   const prototype = RedisClient?.prototype;
   return prototype && typeof prototype.connect === 'function' ? prototype : undefined;
 }
@@ -38,23 +39,25 @@ export class RedisPatches {
 
   definitions(): InstrumentationNodeModuleDefinition[] {
     return [
-      new InstrumentationNodeModuleDefinition(
-        MODULE_NAME,
-        COUNTED_VERSIONS,
-        (moduleExports) => {
-          const prototype = clientPrototype(moduleExports);
-          if (!prototype) {
-            this.diag.debug('connmetrics: @redis/client exports have no RedisClient.prototype to patch');
+      new InstrumentationNodeModuleDefinition(MODULE_NAME, COUNTED_VERSIONS, undefined, undefined, [
+        new InstrumentationNodeModuleFile(
+          CLIENT_FILE,
+          COUNTED_VERSIONS,
+          (moduleExports) => {
+            const prototype = clientPrototype(moduleExports);
+            if (!prototype) {
+              this.diag.debug('connmetrics: @redis/client has no RedisClient.prototype to patch');
+              return moduleExports;
+            }
+            let wrap = this.wraps.get(prototype);
+            if (!wrap) this.wraps.set(prototype, (wrap = new MethodWrap(prototype, 'connect')));
+            wrap.install(namingClient);
+            this.patched = true;
             return moduleExports;
-          }
-          let wrap = this.wraps.get(prototype);
-          if (!wrap) this.wraps.set(prototype, (wrap = new MethodWrap(prototype, 'connect')));
-          wrap.install(namingClient);
-          this.patched = true;
-          return moduleExports;
-        },
-        () => this.removeAll(),
-      ),
+          },
+          () => this.removeAll(),
+        ),
+      ]),
       new InstrumentationNodeModuleDefinition(MODULE_NAME, UNCOUNTED_VERSIONS, (moduleExports, version) => {
         this.warnUncounted(version);
         return moduleExports;
