@@ -35,6 +35,10 @@ export const PROTOCOLS = {
     connmetrics: ['@connmetrics/instrumentation-ioredis', 'IORedisConnectionInstrumentation'],
     upstream: ['@opentelemetry/instrumentation-ioredis', 'IORedisInstrumentation'],
   },
+  redis: {
+    connmetrics: ['@connmetrics/instrumentation-redis', 'RedisConnectionInstrumentation'],
+    upstream: ['@opentelemetry/instrumentation-redis', 'RedisInstrumentation'],
+  },
 };
 
 /** A metric reader that collects only when asked (between rounds, never while measuring). */

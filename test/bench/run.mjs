@@ -75,6 +75,7 @@ const VERSIONED = {
   http: ['@connmetrics/instrumentation-http', '@opentelemetry/instrumentation-http'],
   pg: ['pg', '@connmetrics/instrumentation-pg', '@opentelemetry/instrumentation-pg'],
   ioredis: ['ioredis', '@connmetrics/instrumentation-ioredis', '@opentelemetry/instrumentation-ioredis'],
+  redis: ['redis', '@connmetrics/instrumentation-redis', '@opentelemetry/instrumentation-redis'],
 };
 
 /** A package's version, from the package.json above its entry point (some packages export no ./package.json). */
@@ -136,7 +137,7 @@ async function main() {
   const postgres = harness.postgresAddress();
   const redis = harness.redisAddress();
   if (protocols.includes('pg')) await harness.requireReachable('PostgreSQL', postgres.host, postgres.port);
-  if (protocols.includes('ioredis')) await harness.requireReachable('Redis', redis.host, redis.port);
+  if (protocols.includes('ioredis') || protocols.includes('redis')) await harness.requireReachable('Redis', redis.host, redis.port);
 
   const live = new Set();
   process.on('exit', () => live.forEach((child) => child.process.kill()));
