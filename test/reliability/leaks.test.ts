@@ -11,7 +11,7 @@
  * process fork and the shared server allows 100 connections (so 4 at a time
  * here), and a grpc-js channel is much heavier to set up than a socket, so
  * those two protocols churn 4,000 each; undici and node:http 36,000 each,
- * ioredis 20,000. Each protocol runs its own churn concurrently with the
+ * ioredis and node-redis 10,000 each. Each protocol runs its own churn concurrently with the
  * others, in two halves.
  */
 import { postgresAddress, requireReachable } from '@connmetrics/test-harness';
@@ -19,11 +19,11 @@ import { PROTOCOLS, runScenario, type Protocol } from './support/fixtures';
 import { CREATED, GAUGES, REUSED } from './support/names';
 import { startOwnRedisServer, type OwnRedisServer } from './support/redis-server';
 
-const COUNTS: Record<Protocol, number> = { undici: 36_000, http: 36_000, ioredis: 20_000, pg: 4_000, grpc: 4_000 };
+const COUNTS: Record<Protocol, number> = { undici: 36_000, http: 36_000, ioredis: 10_000, redis: 10_000, pg: 4_000, grpc: 4_000 };
 /** Connections each protocol opens before the baseline is taken. */
 const WARMUP = 200;
 /** Uses per connection in the churn: 1 request (HTTP), 2 queries, 2 commands, 2 calls. */
-const USES: Record<Protocol, number> = { undici: 1, http: 1, pg: 2, ioredis: 2, grpc: 2 };
+const USES: Record<Protocol, number> = { undici: 1, http: 1, pg: 2, ioredis: 2, redis: 2, grpc: 2 };
 /**
  * Heap budget for the whole churn: 8 MB over 100,000 connections, 80 bytes
  * each. Any state kept per connection (a tracker entry, a listener closure, a

@@ -47,6 +47,8 @@ describe('enabled before or after the library is loaded', () => {
   // - undici and node:http: everything (diagnostics channels need no patch);
   // - @grpc/grpc-js: sessions and calls (node:http2's channels), but not the
   //   attempts that never became a session (those come from a connector patch);
+  // - node-redis: everything (its diagnostics channels; only a client's
+  //   `name` needs the patch, and this workload names none);
   // - pg and ioredis: nothing (their hooks are module patches; ioredis's
   //   channel messages are only counted for patched clients).
   const AFTER: Record<Protocol, { created: number; reused: number; failed: number }> = {
@@ -55,6 +57,7 @@ describe('enabled before or after the library is loaded', () => {
     grpc: { ...EXPECTED.grpc, failed: 0 },
     pg: none,
     ioredis: none,
+    redis: EXPECTED.redis,
   };
 
   test.each(PROTOCOLS)('%s', async (protocol) => {
