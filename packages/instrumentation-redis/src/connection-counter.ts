@@ -38,8 +38,11 @@ export interface CounterHost {
 /** One ready connection of a client. */
 interface Connection {
   readonly clientId: string;
-  /** Uses in flight that were reuses: each fails as a reuse when the connection breaks under it. */
+  readonly attributes: Attributes;
+  /** Uses in flight that were reuses: each that fails once the connection broke is a reuse failure. */
   readonly reusesInFlight: Set<object>;
+  /** Set when an error or the server closed it (not the application). */
+  broken: boolean;
 }
 
 /** What is known of one client, by its id. */
@@ -129,9 +132,9 @@ export class RedisConnectionCounter {
       record.port = port;
     }
     record.lastFailure = undefined;
-    const connection: Connection = { clientId, reusesInFlight: new Set() };
-    record.connection = connection;
     const attributes = this.attributes(record);
+    const connection: Connection = { clientId, attributes, reusesInFlight: new Set(), broken: false };
+    record.connection = connection;
     this.tracker.created(connection, attributes);
     if (typeof createTimeMs === 'number' && this.host.recordConnectionTimes()) {
       this.host.dbInstruments.createTime.record(Math.max(0, createTimeMs) / 1000, attributes);
@@ -154,12 +157,17 @@ export class RedisConnectionCounter {
   }
 
   /** Its reply (or failure) arrived. */
-  commandEnded(clientId: string, token: object, failed: boolean, address: unknown, port: unknown): void {
+  commandEnded(clientId: string, token: object, failed: boolean, error: unknown, address: unknown, port: unknown): void {
     const use = this.uses.get(token);
     if (use) {
+      const { connection } = use;
       this.uses.delete(token);
-      use.connection.reusesInFlight.delete(token);
-      for (let i = 0; i < use.count; i += 1) this.tracker.released(use.connection);
+      const wasReuse = connection.reusesInFlight.delete(token);
+      for (let i = 0; i < use.count; i += 1) this.tracker.released(connection);
+      // The keep-alive race: a reuse that failed because its connection broke under it.
+      if (failed && wasReuse && connection.broken) {
+        this.host.connectionInstruments.reuseFailed.add(1, { ...connection.attributes, [ATTR_ERROR_TYPE]: redisErrorType(error) });
+      }
       return;
     }
     const record = this.records.get(clientId);
@@ -187,7 +195,7 @@ export class RedisConnectionCounter {
     const connection = record.connection;
     record.connection = undefined;
     if (byApplication) {
-      if (connection) this.close(connection, { reason: CLOSE_REASON_CLIENT_CLOSED }, undefined);
+      if (connection) this.close(connection, { reason: CLOSE_REASON_CLIENT_CLOSED });
       this.records.delete(clientId);
       return;
     }
@@ -197,7 +205,7 @@ export class RedisConnectionCounter {
     queueMicrotask(() => {
       if (record.closing !== connection) return;
       record.closing = undefined;
-      this.close(connection, { reason: CLOSE_REASON_ERROR }, undefined);
+      this.close(connection, { reason: CLOSE_REASON_ERROR });
     });
   }
 
@@ -208,7 +216,7 @@ export class RedisConnectionCounter {
     const closing = record.closing;
     if (closing) {
       record.closing = undefined;
-      this.close(closing, closeCause(error), error);
+      this.close(closing, closeCause(error));
       return;
     }
     if (!record.connection) {
@@ -233,19 +241,16 @@ export class RedisConnectionCounter {
     const record = this.record(clientId);
     record.address = address;
     record.port = port;
-    const connection: Connection = { clientId, reusesInFlight: new Set() };
+    const connection: Connection = { clientId, attributes: this.attributes(record), reusesInFlight: new Set(), broken: false };
     record.connection = connection;
     this.use(record, connection, token, 1);
-    this.commandEnded(clientId, token, false, address, port);
+    this.commandEnded(clientId, token, false, undefined, address, port);
   }
 
-  private close(connection: Connection, cause: CloseCause, error: unknown): void {
-    if (cause.reason !== CLOSE_REASON_CLIENT_CLOSED && error !== undefined) {
-      // Commands in flight on a connection that had served earlier ones: the keep-alive race.
-      const type = redisErrorType(error);
-      for (let i = 0; i < connection.reusesInFlight.size; i += 1) this.tracker.reuseFailed(connection, type);
-    }
-    connection.reusesInFlight.clear();
+  private close(connection: Connection, cause: CloseCause): void {
+    // Its commands in flight are rejected after this, with the error the application sees.
+    if (cause.reason !== CLOSE_REASON_CLIENT_CLOSED) connection.broken = true;
+    else connection.reusesInFlight.clear();
     this.tracker.closed(connection, cause);
   }
 

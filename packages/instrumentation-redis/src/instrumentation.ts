@@ -153,7 +153,7 @@ export class RedisConnectionInstrumentation extends ConnectionInstrumentationBas
       },
       [NodeRedisChannel.CommandAsyncEnd]: (context: CommandContext & ConnectContext) => {
         if (typeof context.clientId !== 'string' || isHousekeeping(context.command, context.args)) return;
-        this.counter.commandEnded(context.clientId, context, 'error' in context, context.serverAddress, context.serverPort);
+        this.counter.commandEnded(context.clientId, context, 'error' in context, context.error, context.serverAddress, context.serverPort);
       },
       // A pipeline's commands are published one by one on `command`; a MULTI's are not.
       [NodeRedisChannel.BatchStart]: (context: BatchContext) => {
@@ -162,7 +162,7 @@ export class RedisConnectionInstrumentation extends ConnectionInstrumentationBas
       },
       [NodeRedisChannel.BatchAsyncEnd]: (context: BatchContext & ConnectContext) => {
         if (typeof context.clientId !== 'string' || context.batchMode !== BATCH_MULTI) return;
-        this.counter.commandEnded(context.clientId, context, 'error' in context, context.serverAddress, context.serverPort);
+        this.counter.commandEnded(context.clientId, context, 'error' in context, context.error, context.serverAddress, context.serverPort);
       },
       [NodeRedisChannel.PoolConnectionWait]: (message: PoolConnectionWaitMessage) => {
         if (typeof message.clientId === 'string') this.counter.poolWait(message.clientId, message.waitStartTimestamp);

@@ -94,6 +94,57 @@ describe.each(COUNTED_COPIES)('%s (major %s): one client', (copy, major) => {
     expect((await run.metrics.collect()).sum(CLOSED, { ...pool, [CLOSE_REASON]: 'client_closed' })).toBe(1);
   });
 
+  test('RESP2 (HELLO not sent; AUTH/SETNAME/SELECT as commands of the handshake): created 1 when ready, the handshake is no use', async () => {
+    const client = redis.createClient({ url: `redis://127.0.0.1:${server.port}/2`, RESP: 2, name: 'resp2' });
+    client.on('error', () => {});
+    await client.connect();
+    for (let i = 0; i < 10; i += 1) await client.ping();
+    const pool = { [POOL]: poolOf(server.port, 2) };
+    const snapshot = await run.metrics.collect();
+    expect(snapshot.sum(CREATED, pool)).toBe(1);
+    expect(snapshot.sum(REUSED, pool)).toBe(9);
+    // The server saw the handshake: the name and the database are set on its connection.
+    expect(redisCli(server.port, ['CLIENT', 'LIST'])).toMatch(/ name=resp2 .* db=2 /);
+    await client.quit();
+  });
+
+  test('a reuse in flight when the server kills its connection: reuse_failed with the error the application saw', async () => {
+    const client = redis.createClient({ url: `redis://127.0.0.1:${server.port}`, name: 'reuse-failed' });
+    client.on('error', () => {});
+    await client.connect();
+    const id = Number(await client.clientId());
+    const popped = client.blPop(`connmetrics:reuse-failed:${copy}`, 10).catch((error: unknown) => error);
+    await waitFor(() => / name=reuse-failed .* cmd=blpop /.test(redisCli(server.port, ['CLIENT', 'LIST'])), 'the BLPOP to block');
+    redisCli(server.port, ['CLIENT', 'KILL', 'ID', String(id)]);
+    const error = (await popped) as { constructor: { name: string } };
+    expect(error.constructor.name).toBe('SocketClosedUnexpectedlyError');
+    const snapshot = await run.metrics.collect();
+    const pool = { [POOL]: poolOf(server.port) };
+    expect(snapshot.sum(REUSE_FAILED, { ...pool, 'error.type': 'SocketClosedUnexpectedlyError' })).toBe(1);
+    expect(snapshot.sum(REUSE_FAILED)).toBe(1);
+    await client.destroy();
+  });
+
+  test('a server restart: the connection closes, the reconnect is a created connection', async () => {
+    const client = redis.createClient({ url: `redis://127.0.0.1:${server.port}`, socket: { reconnectStrategy: () => 50 } });
+    client.on('error', () => {});
+    await client.connect();
+    await client.ping();
+    await server.halt();
+    await waitFor(() => !client.isReady, 'the client to see the server gone');
+    const ready = new Promise((resolve) => client.once('ready', resolve));
+    await server.start();
+    await ready;
+    await client.ping();
+    const pool = { [POOL]: poolOf(server.port) };
+    const snapshot = await run.metrics.collect();
+    expect(snapshot.sum(CREATED, pool)).toBe(2);
+    expect(snapshot.sum(CLOSED, pool)).toBe(1);
+    expect(snapshot.sum(DB_COUNT, { ...pool, [STATE]: 'idle' })).toBe(1);
+    expect(snapshot.sum(DB_COUNT, { ...pool, [STATE]: 'used' })).toBe(0);
+    await client.quit();
+  });
+
   test('MULTI counts its commands with MULTI and EXEC; a pipeline counts its commands', async () => {
     const client = redis.createClient({ url: `redis://127.0.0.1:${server.port}` });
     client.on('error', () => {});
