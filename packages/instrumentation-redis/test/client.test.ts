@@ -126,8 +126,14 @@ describe.each(COUNTED_COPIES)('%s (major %s): one client', (copy, major) => {
   });
 
   test('a server restart: the connection closes, the reconnect is a created connection', async () => {
+    // A server of its own: no client of another test reconnects to it when it comes back.
+    const server = await startRedisServer();
     const client = redis.createClient({ url: `redis://127.0.0.1:${server.port}`, socket: { reconnectStrategy: () => 50 } });
     client.on('error', () => {});
+    // Ground truth: node-redis's own 'ready' events (a reconnect can land on the
+    // stopping server before it stops listening: that is a connection too).
+    let readies = 0;
+    client.on('ready', () => (readies += 1));
     await client.connect();
     await client.ping();
     await server.halt();
@@ -138,11 +144,13 @@ describe.each(COUNTED_COPIES)('%s (major %s): one client', (copy, major) => {
     await client.ping();
     const pool = { [POOL]: poolOf(server.port) };
     const snapshot = await run.metrics.collect();
-    expect(snapshot.sum(CREATED, pool)).toBe(2);
-    expect(snapshot.sum(CLOSED, pool)).toBe(1);
+    expect(readies).toBeGreaterThanOrEqual(2);
+    expect(snapshot.sum(CREATED, pool)).toBe(readies);
+    expect(snapshot.sum(CLOSED, pool)).toBe(readies - 1);
     expect(snapshot.sum(DB_COUNT, { ...pool, [STATE]: 'idle' })).toBe(1);
     expect(snapshot.sum(DB_COUNT, { ...pool, [STATE]: 'used' })).toBe(0);
     await client.quit();
+    await server.stop();
   });
 
   test('MULTI counts its commands with MULTI and EXEC; a pipeline counts its commands', async () => {
