@@ -108,6 +108,17 @@ export class RedisConnectionCounter {
     return this.attributes(record);
   }
 
+  /** Forgets a client that will not connect again by itself (its commands still in flight keep their state). */
+  forget(clientId: string): void {
+    const record = this.records.get(clientId);
+    if (record && !record.connection && record.pending.size === 0) this.records.delete(clientId);
+  }
+
+  /** Whether a client has a ready connection now. */
+  hasConnection(clientId: string): boolean {
+    return this.records.get(clientId)?.connection !== undefined;
+  }
+
   /** The attributes of a known client (for socket phases of its reconnects). */
   attributesOfClient(clientId: string): Attributes | undefined {
     const record = this.records.get(clientId);

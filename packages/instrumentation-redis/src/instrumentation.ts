@@ -26,6 +26,7 @@ import {
 import { isHousekeeping } from './command-kind';
 import { RedisConnectionCounter } from './connection-counter';
 import { currentClient } from './current-client';
+import { LegacyHooks } from './legacy-patches';
 import { RedisPatches } from './patches';
 import { ReconnectWatch } from './reconnect-watch';
 import type { RedisClient } from './redis-shapes';
@@ -51,6 +52,7 @@ export class RedisConnectionInstrumentation extends ConnectionInstrumentationBas
   declare private _counter: RedisConnectionCounter | undefined;
   declare private _connectionCount: OpenConnectionsObserver | undefined;
   declare private _patches: RedisPatches | undefined;
+  declare private _legacy: LegacyHooks | undefined;
   declare private _reconnectWatch: ReconnectWatch | undefined;
   declare private _warnedUnpatched: boolean | undefined;
 
@@ -76,7 +78,16 @@ export class RedisConnectionInstrumentation extends ConnectionInstrumentationBas
   }
 
   private get patches(): RedisPatches {
-    return (this._patches ??= new RedisPatches(this._diag));
+    return (this._patches ??= new RedisPatches(this._diag, this.legacy));
+  }
+
+  private get legacy(): LegacyHooks {
+    return (this._legacy ??= new LegacyHooks({
+      counter: () => this.counter,
+      diag: this._diag,
+      active: () => this._enabled,
+      claimNextSocket: (attributes) => this.claimNextSocket(attributes),
+    }));
   }
 
   private get reconnectWatch(): ReconnectWatch {
@@ -108,6 +119,7 @@ export class RedisConnectionInstrumentation extends ConnectionInstrumentationBas
   protected override onDisabled(): void {
     this._counter?.clear();
     this._reconnectWatch?.stopAll();
+    this._legacy?.stopAll();
   }
 
   protected override _updateMetricInstruments(): void {
