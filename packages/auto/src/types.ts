@@ -35,7 +35,7 @@ export interface ConnectionInstrumentationsConfig {
    */
   ioredis?: ConfigOf<typeof IORedisConnectionInstrumentation>;
   /**
-   * `@connmetrics/instrumentation-redis`: node-redis (`redis` / `@redis/client` 5.12+) clients, pools, clusters and sentinels.
+   * `@connmetrics/instrumentation-redis`: node-redis (`redis` / `@redis/client` 4, 5 and 6) clients, pools, clusters and sentinels.
    * @default {}
    */
   redis?: ConfigOf<typeof RedisConnectionInstrumentation>;

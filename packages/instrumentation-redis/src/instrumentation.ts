@@ -37,14 +37,15 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 const MULTI_EXEC = 2;
 
 /**
- * Connection metrics for node-redis (`redis` / `@redis/client` 5.12 and
- * later): standalone clients, pools, clusters and sentinels. A connection is
+ * Connection metrics for node-redis (`redis` / `@redis/client` 4, 5 and 6):
+ * standalone clients, pools, clusters and sentinels. A connection is
  * created when it is ready (after TCP, TLS, HELLO/AUTH, SETNAME, SELECT and
  * CLIENT SETINFO), a use is a command of the application, and each
  * connection of a client, pool member or cluster node is reported as used or
- * idle. Everything is counted from node-redis's diagnostics channels; a thin
- * patch of `RedisClient#connect()` adds the client's `name` and the socket
- * phases of reconnects where it could apply.
+ * idle. 5.12 and later are counted from node-redis's diagnostics channels; a
+ * thin patch of `RedisClient#connect()` adds the client's `name` and the
+ * socket phases of reconnects where it could apply. Earlier versions are
+ * counted by the legacy patches (legacy-patches.ts), into the same counter.
  */
 export class RedisConnectionInstrumentation extends ConnectionInstrumentationBase<RedisConnectionInstrumentationConfig> {
   protected readonly protocolName = 'redis';

@@ -1,6 +1,6 @@
 /*
  * The parts of node-redis objects this package reads. node-redis is never
- * imported at run time; these shapes hold for `@redis/client` 5.12 to 6.
+ * imported at run time; these shapes hold for `@redis/client` 1.x, 5 and 6.
  */
 
 export interface RedisSocketOptions {

@@ -1,8 +1,8 @@
 /*
  * The copies of node-redis the tests run against, each under its own npm
  * alias: redis 6 (@redis/client 6) and redis 5.12 (@redis/client 5.12, the
- * first with diagnostics channels). redis 4 and 5.11 are only warned about
- * (see uncounted.test.ts). Tests run inside jest: counting comes from the
+ * first with diagnostics channels). redis 4 and 5.11 are counted by module
+ * patches, which only Node's own require applies (legacy.test.ts). Tests run inside jest: counting comes from the
  * channels, which need no module patch; the naming patch is exercised by
  * the fixtures, which run under Node's own require.
  */
