@@ -59,8 +59,9 @@ export class LegacyHooks {
 
   constructor(private readonly host: LegacyHost) {}
 
-  private guarded(name: string, hook: () => void): void {
-    if (!this.host.active()) return;
+  /** Runs a hook guarded; counting hooks (not `always`) only while the instrumentation is enabled. */
+  private guarded(name: string, hook: () => void, always = false): void {
+    if (!always && !this.host.active()) return;
     try {
       hook();
     } catch (error) {
@@ -74,7 +75,8 @@ export class LegacyHooks {
     return class CountingRedisCommandsQueue extends Original {
       constructor(...args: any[]) {
         super(...args);
-        hooks.guarded('node-redis queue', () => (hooks.pendingQueue = this));
+        // Paired even while disabled, so that enable() can adopt the connection later.
+        hooks.guarded('node-redis queue', () => (hooks.pendingQueue = this), true);
       }
 
       addCommand(args: unknown[], options?: { asap?: boolean }) {
@@ -91,7 +93,7 @@ export class LegacyHooks {
     return class CountingRedisSocket extends Original {
       constructor(initiator: unknown, options?: RedisSocketOptions, ...rest: any[]) {
         super(initiator, options, ...rest);
-        hooks.guarded('node-redis socket', () => hooks.socketCreated(this as unknown as LegacySocket['emitter'], options));
+        hooks.guarded('node-redis socket', () => hooks.socketCreated(this as unknown as LegacySocket['emitter'], options), true);
       }
 
       connect(...args: unknown[]) {
@@ -185,6 +187,8 @@ export class LegacyHooks {
   private commandAdded(queue: object, args: unknown[], options: { asap?: boolean } | undefined, promise: unknown): void {
     const socket = this.socketsByQueue.get(queue);
     if (!socket || !Array.isArray(args) || !(promise instanceof Promise)) return;
+    // Connected while disabled: its connection is adopted at this command, and its close must be seen.
+    if (!socket.listeners && socket.emitter.isOpen === true) this.listen(socket);
     const name = typeof args[0] === 'string' ? args[0].toUpperCase() : args[0];
     if (name === 'QUIT' || isHousekeeping(name, args.map((arg) => (typeof arg === 'string' ? arg : undefined)))) return;
     // Added with asap before the connection is ready: the handshake (AUTH, SELECT, SETNAME, SETINFO).

@@ -34,5 +34,8 @@ describe.each([
     expect(facts.failed).toEqual([['ECONNREFUSED', 1]]);
     expect(facts.off).toEqual({ created: 0, reused: 0, used: 0, idle: 0, closed: [] });
     expect(facts.on).toEqual({ created: 1, reused: 1, used: 0, idle: 1, closed: [] });
+    // Constructed while disabled (the module's classes were the originals then): never counted, nothing left open.
+    expect(facts.adopted).toEqual({ created: 0, reused: 0, used: 0, idle: 0, closed: [] });
+    expect(facts.adoptedQuit).toEqual({ created: 0, reused: 0, used: 0, idle: 0, closed: [] });
   });
 });
