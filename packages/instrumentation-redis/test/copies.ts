@@ -6,8 +6,6 @@
  * channels, which need no module patch; the naming patch is exercised by
  * the fixtures, which run under Node's own require.
  */
-import type { MetricsSnapshot } from '@connmetrics/test-harness';
-
 export const COUNTED_COPIES = [
   ['redis', 6],
   ['redis5', 5],
@@ -34,6 +32,3 @@ export function acceptedConnections(info: string): number {
   return Number(match[1]);
 }
 
-export function sumBy(snapshot: MetricsSnapshot, name: string, filter: Record<string, unknown>): number {
-  return snapshot.sum(name, filter as never);
-}
