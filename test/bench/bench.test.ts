@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFixture } from '@connmetrics/test-harness';
 
-const SCENARIOS = ['undici-pool', 'fetch', 'http-agent', 'http-churn', 'pg-pool', 'mysql2-pool', 'postgres-pool', 'ioredis-get'];
+const SCENARIOS = ['undici-pool', 'fetch', 'http-agent', 'http-churn', 'pg-pool', 'mysql2-pool', 'postgres-pool', 'ioredis-get', 'node-redis-get'];
 const MODES = ['off', 'floor', 'connmetrics', 'upstream'];
 const QUICK_ROUNDS = 3;
 

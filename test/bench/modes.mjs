@@ -47,6 +47,10 @@ export const PROTOCOLS = {
     connmetrics: ['@connmetrics/instrumentation-ioredis', 'IORedisConnectionInstrumentation'],
     upstream: ['@opentelemetry/instrumentation-ioredis', 'IORedisInstrumentation'],
   },
+  redis: {
+    connmetrics: ['@connmetrics/instrumentation-redis', 'RedisConnectionInstrumentation'],
+    upstream: ['@opentelemetry/instrumentation-redis', 'RedisInstrumentation'],
+  },
   mysql2: {
     connmetrics: ['@connmetrics/instrumentation-mysql2', 'MySQL2ConnectionInstrumentation'],
     upstream: ['@opentelemetry/instrumentation-mysql2', 'MySQL2Instrumentation'],

@@ -76,6 +76,7 @@ const VERSIONED = {
   pg: ['pg', '@connmetrics/instrumentation-pg', '@opentelemetry/instrumentation-pg'],
   ioredis: ['ioredis', '@connmetrics/instrumentation-ioredis', '@opentelemetry/instrumentation-ioredis'],
   mysql2: ['mysql2', '@connmetrics/instrumentation-mysql2', '@opentelemetry/instrumentation-mysql2'],
+  redis: ['redis', '@connmetrics/instrumentation-redis', '@opentelemetry/instrumentation-redis'],
 };
 
 /** A package's version, from the package.json above its entry point (some packages export no ./package.json). */
@@ -137,7 +138,7 @@ async function main() {
   const postgres = harness.postgresAddress();
   const redis = harness.redisAddress();
   if (protocols.includes('pg') || protocols.includes('postgres')) await harness.requireReachable('PostgreSQL', postgres.host, postgres.port);
-  if (protocols.includes('ioredis')) await harness.requireReachable('Redis', redis.host, redis.port);
+  if (protocols.includes('ioredis') || protocols.includes('redis')) await harness.requireReachable('Redis', redis.host, redis.port);
   const mysql = harness.mysqlAddress();
   if (protocols.includes('mysql2')) await harness.requireReachable('MySQL/MariaDB', mysql.host, mysql.port);
 

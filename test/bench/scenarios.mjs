@@ -145,6 +145,26 @@ export const SCENARIOS = [
       };
     },
   },
+  {
+    name: 'node-redis-get',
+    title: 'node-redis GET',
+    protocol: 'redis',
+    async setup({ redis }) {
+      const { createClient } = require('redis');
+      const client = createClient({ socket: { host: redis.host, port: redis.port, reconnectStrategy: false } });
+      client.on('error', () => {});
+      await client.connect();
+      const key = `connmetrics:bench:node-redis:${process.pid}`;
+      await client.set(key, 'ok');
+      return {
+        op: () => client.get(key),
+        async teardown() {
+          await client.del(key);
+          await client.quit();
+        },
+      };
+    },
+  },
 ];
 
 export const SCENARIO_NAMES = SCENARIOS.map((scenario) => scenario.name);

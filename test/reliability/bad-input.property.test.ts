@@ -153,7 +153,7 @@ describe('node:http and undici: generated URLs and request options', () => {
   });
 });
 
-describe('pg, postgres.js, ioredis and mysql2: generated connection strings, URLs, options and commands (child process)', () => {
+describe('pg, postgres.js, ioredis, node-redis and mysql2: generated connection strings, URLs, options and commands (child process)', () => {
   let redis: OwnRedisServer;
   beforeAll(async () => {
     const { host, port } = postgresAddress();
@@ -219,6 +219,22 @@ describe('pg, postgres.js, ioredis and mysql2: generated connection strings, URL
     const { values, diag } = await runScenario<{ failure: string | null; runs: number; addresses: string[]; outcomes: Record<string, number>; recorded: string[] }>(
       'bad-input.cjs',
       'ioredis',
+      { runs: RUNS, port: redis.port, socketPath: redis.socketPath },
+      { timeoutMs: 120_000 },
+    );
+    expect(values.failure).toBeNull();
+    expect(values.runs).toBe(RUNS);
+    for (const address of values.addresses) expect(['127.0.0.1', 'localhost', redis.socketPath]).toContain(address);
+    // Not vacuous: right passwords connected, wrong ones failed (WRONGPASS), over TCP and the socket.
+    expect(Object.keys(values.outcomes)).toEqual(expect.arrayContaining(['ok']));
+    expect(values.recorded).toEqual(expect.arrayContaining([`created ${redis.socketPath}`, 'created 127.0.0.1', 'failed localhost']));
+    expect(diag.filter((entry) => entry.level === 'error')).toEqual([]);
+  }, 150_000);
+
+  test('node-redis: URLs and options with users and passwords (right and wrong), Unix socket paths, secret keys and values', async () => {
+    const { values, diag } = await runScenario<{ failure: string | null; runs: number; addresses: string[]; outcomes: Record<string, number>; recorded: string[] }>(
+      'bad-input.cjs',
+      'redis',
       { runs: RUNS, port: redis.port, socketPath: redis.socketPath },
       { timeoutMs: 120_000 },
     );

@@ -12,7 +12,8 @@
  * here), MariaDB is shared with the other suites, and a grpc-js channel is
  * much heavier to set up than a socket, so those three protocols churn 4,000
  * each and postgres.js (a pool per connection, which also fetches array
- * types) 2,000; undici 34,000, node:http 32,000, ioredis 20,000. Each protocol runs its own churn concurrently with the
+ * types) 2,000; undici 34,000, node:http 32,000, ioredis and node-redis
+ * 10,000 each. Each protocol runs its own churn concurrently with the
  * others, in two halves.
  *
  * `pnpm test` runs this file on its own, after the other files (see
@@ -25,11 +26,11 @@ import { PROTOCOLS, runScenario, type Protocol } from './support/fixtures';
 import { CREATED, GAUGES, REUSED } from './support/names';
 import { startOwnRedisServer, type OwnRedisServer } from './support/redis-server';
 
-const COUNTS: Record<Protocol, number> = { undici: 34_000, http: 32_000, ioredis: 20_000, pg: 4_000, grpc: 4_000, mysql2: 4_000, postgres: 2_000 };
+const COUNTS: Record<Protocol, number> = { undici: 34_000, http: 32_000, ioredis: 10_000, redis: 10_000, pg: 4_000, grpc: 4_000, mysql2: 4_000, postgres: 2_000 };
 /** Connections each protocol opens before the baseline is taken. */
 const WARMUP = 200;
 /** Uses per connection in the churn: 1 request (HTTP), 2 queries, 2 commands, 2 calls. */
-const USES: Record<Protocol, number> = { undici: 1, http: 1, pg: 2, ioredis: 2, grpc: 2, mysql2: 2, postgres: 2 };
+const USES: Record<Protocol, number> = { undici: 1, http: 1, pg: 2, ioredis: 2, redis: 2, grpc: 2, mysql2: 2, postgres: 2 };
 /**
  * Heap budget for the whole churn: 8 MB over 100,000 connections, 80 bytes
  * each. Any state kept per connection (a tracker entry, a listener closure, a

@@ -54,6 +54,8 @@ describe('enabled before or after the library is loaded', () => {
   // - undici and node:http: everything (diagnostics channels need no patch);
   // - @grpc/grpc-js: sessions and calls (node:http2's channels), but not the
   //   attempts that never became a session (those come from a connector patch);
+  // - node-redis: everything (its diagnostics channels; only a client's
+  //   `name` needs the patch, and this workload names none);
   // - pg, ioredis and postgres.js: nothing (their hooks are module patches; ioredis's
   //   channel messages are only counted for patched clients);
   // - mysql2: its pools, from its tracing channels (2 created + 4 reused), not
@@ -67,6 +69,7 @@ describe('enabled before or after the library is loaded', () => {
     ioredis: none,
     mysql2: { created: 2, reused: 4, failed: 0 },
     postgres: none,
+    redis: EXPECTED.redis,
   };
 
   test.each(PROTOCOLS)('%s', async (protocol) => {

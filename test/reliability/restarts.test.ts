@@ -30,7 +30,7 @@ function gauge(collection: Collection, protocol: Protocol, filter: Record<string
 
 function negativePoints(collection: Collection): string[] {
   const negative: string[] = [];
-  for (const protocol of ['undici', 'http', 'pg', 'ioredis', 'grpc'] as const) {
+  for (const protocol of ['undici', 'http', 'pg', 'ioredis', 'redis', 'grpc'] as const) {
     const snapshot = collection.of(protocol);
     for (const metric of snapshot.metrics) {
       for (const point of metric.dataPoints) {

@@ -31,6 +31,10 @@ const FACTORIES: Readonly<Record<ConnectionInstrumentationName, Factory>> = {
     const { IORedisConnectionInstrumentation } = require('@connmetrics/instrumentation-ioredis') as typeof import('@connmetrics/instrumentation-ioredis');
     return new IORedisConnectionInstrumentation(config);
   },
+  redis: (config) => {
+    const { RedisConnectionInstrumentation } = require('@connmetrics/instrumentation-redis') as typeof import('@connmetrics/instrumentation-redis');
+    return new RedisConnectionInstrumentation(config);
+  },
   grpc: (config) => {
     const { GrpcConnectionInstrumentation } = require('@connmetrics/instrumentation-grpc') as typeof import('@connmetrics/instrumentation-grpc');
     return new GrpcConnectionInstrumentation(config);

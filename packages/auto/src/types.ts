@@ -2,6 +2,7 @@ import type { UndiciConnectionInstrumentation } from '@connmetrics/instrumentati
 import type { HttpConnectionInstrumentation } from '@connmetrics/instrumentation-http';
 import type { PgConnectionInstrumentation } from '@connmetrics/instrumentation-pg';
 import type { IORedisConnectionInstrumentation } from '@connmetrics/instrumentation-ioredis';
+import type { RedisConnectionInstrumentation } from '@connmetrics/instrumentation-redis';
 import type { GrpcConnectionInstrumentation } from '@connmetrics/instrumentation-grpc';
 import type { MySQL2ConnectionInstrumentation } from '@connmetrics/instrumentation-mysql2';
 import type { PostgresConnectionInstrumentation } from '@connmetrics/instrumentation-postgres';
@@ -35,6 +36,11 @@ export interface ConnectionInstrumentationsConfig {
    * @default {}
    */
   ioredis?: ConfigOf<typeof IORedisConnectionInstrumentation>;
+  /**
+   * `@connmetrics/instrumentation-redis`: node-redis (`redis` / `@redis/client` 4, 5 and 6) clients, pools, clusters and sentinels.
+   * @default {}
+   */
+  redis?: ConfigOf<typeof RedisConnectionInstrumentation>;
   /**
    * `@connmetrics/instrumentation-grpc`: `@grpc/grpc-js` channels.
    * @default {}

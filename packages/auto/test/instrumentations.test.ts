@@ -10,6 +10,7 @@ import { PostgresConnectionInstrumentation } from '@connmetrics/instrumentation-
 import { HttpConnectionInstrumentation } from '@connmetrics/instrumentation-http';
 import { IORedisConnectionInstrumentation } from '@connmetrics/instrumentation-ioredis';
 import { MySQL2ConnectionInstrumentation } from '@connmetrics/instrumentation-mysql2';
+import { RedisConnectionInstrumentation } from '@connmetrics/instrumentation-redis';
 import { PgConnectionInstrumentation } from '@connmetrics/instrumentation-pg';
 import { UndiciConnectionInstrumentation } from '@connmetrics/instrumentation-undici';
 import { TestMetrics, startHttpServer, type MetricsSnapshot } from '@connmetrics/test-harness';
@@ -34,12 +35,13 @@ afterEach(() => {
 
 test('all six, in a fixed order, each of its package', () => {
   const instrumentations = keep(getConnectionInstrumentations());
-  expect(CONNECTION_INSTRUMENTATION_NAMES).toEqual(['undici', 'http', 'pg', 'ioredis', 'grpc', 'mysql2', 'postgres']);
+  expect(CONNECTION_INSTRUMENTATION_NAMES).toEqual(['undici', 'http', 'pg', 'ioredis', 'redis', 'grpc', 'mysql2', 'postgres']);
   expect(instrumentations.map((instrumentation) => instrumentation.constructor)).toEqual([
     UndiciConnectionInstrumentation,
     HttpConnectionInstrumentation,
     PgConnectionInstrumentation,
     IORedisConnectionInstrumentation,
+    RedisConnectionInstrumentation,
     GrpcConnectionInstrumentation,
     MySQL2ConnectionInstrumentation,
     PostgresConnectionInstrumentation,
@@ -49,6 +51,7 @@ test('all six, in a fixed order, each of its package', () => {
     '@connmetrics/instrumentation-http',
     '@connmetrics/instrumentation-pg',
     '@connmetrics/instrumentation-ioredis',
+    '@connmetrics/instrumentation-redis',
     '@connmetrics/instrumentation-grpc',
     '@connmetrics/instrumentation-mysql2',
     '@connmetrics/instrumentation-postgres',
@@ -63,6 +66,7 @@ test('each entry of the config goes to its instrumentation; enabled: false leave
     '@connmetrics/instrumentation-undici',
     '@connmetrics/instrumentation-pg',
     '@connmetrics/instrumentation-ioredis',
+    '@connmetrics/instrumentation-redis',
     '@connmetrics/instrumentation-grpc',
     '@connmetrics/instrumentation-mysql2',
     '@connmetrics/instrumentation-postgres',
@@ -83,13 +87,13 @@ test('CONNMETRICS_ENABLED_INSTRUMENTATIONS and CONNMETRICS_DISABLED_INSTRUMENTAT
 });
 
 test.each([
-  [{}, {}, ['undici', 'http', 'pg', 'ioredis', 'grpc', 'mysql2', 'postgres']],
+  [{}, {}, ['undici', 'http', 'pg', 'ioredis', 'redis', 'grpc', 'mysql2', 'postgres']],
   [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: 'http' }, {}, ['http']],
-  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'http,ioredis' }, {}, ['undici', 'pg', 'grpc', 'mysql2', 'postgres']],
+  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'http,ioredis' }, {}, ['undici', 'pg', 'redis', 'grpc', 'mysql2', 'postgres']],
   // The environment switches off what the code switched on: operators decide.
-  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'pg' }, { pg: { enabled: true } }, ['undici', 'http', 'ioredis', 'grpc', 'mysql2', 'postgres']],
+  [{ CONNMETRICS_DISABLED_INSTRUMENTATIONS: 'pg' }, { pg: { enabled: true } }, ['undici', 'http', 'ioredis', 'redis', 'grpc', 'mysql2', 'postgres']],
   [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: 'pg,http' }, { http: { enabled: false } }, ['pg']],
-  [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: '' }, {}, ['undici', 'http', 'pg', 'ioredis', 'grpc', 'mysql2', 'postgres']],
+  [{ CONNMETRICS_ENABLED_INSTRUMENTATIONS: '' }, {}, ['undici', 'http', 'pg', 'ioredis', 'redis', 'grpc', 'mysql2', 'postgres']],
 ] as const)('env %j with config %j selects %j', (env, config, expected) => {
   expect(selectInstrumentations(config, env)).toEqual(expected);
 });

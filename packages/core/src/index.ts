@@ -38,3 +38,4 @@ export {
   type DbPoolCounts,
   type ObservedDbPool,
 } from './db-pool-gauges';
+export { redisReplyPrefix } from './reply-error';

@@ -14,7 +14,7 @@ export { faultyMeterProvider, type InstrumentFault } from './faulty-meter-provid
 export * from './metric-names';
 export { instrumented, nextTick, sameWithAndWithout, type Instrumented, type DrivableInstrumentation } from './instrumented';
 export { startPostgresServer, type PostgresServer, type PostgresServerOptions } from './postgres-server';
-export { startRedisServer, startTlsRedisServer, startRedisCluster, redisCli, type RedisServer, type RestartableRedisServer, type RedisCluster } from './redis-servers';
+export { startRedisServer, startTlsRedisServer, startRedisCluster, startRedisSentinel, redisCli, type RedisServer, type RestartableRedisServer, type RedisCluster } from './redis-servers';
 export { packTarballs, installScratchApp, removeTarballs, packageDirectories } from './tarballs';
 export { countingMeterProvider, type CountingMeterProvider, type SdkCallCounts } from './counting-meter-provider';
 export { startMariaDbServer, type MariaDbServer, type MariaDbServerOptions } from './mariadb-server';

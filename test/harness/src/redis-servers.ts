@@ -4,7 +4,7 @@
  * stopped in afterAll. Never the machine's shared Redis.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -228,4 +228,32 @@ function isFree(port: number): Promise<boolean> {
 function slotRanges(json: string): Array<[number, number, number]> {
   const parsed = JSON.parse(json) as Array<[number, number, [string, number, ...unknown[]], ...unknown[]]>;
   return parsed.map(([start, end, master]) => [start, end, Number(master[1])]);
+}
+
+/**
+ * A Redis Sentinel watching one master (`masterName` on `masterPort`), with a
+ * quorum of 1; its configuration file lives in its own temporary directory.
+ */
+export async function startRedisSentinel(masterPort: number, masterName = 'mymaster'): Promise<RedisServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'connmetrics-redis-sentinel-'));
+  const port = await freePort(HOST);
+  const config = join(dir, 'sentinel.conf');
+  writeFileSync(
+    config,
+    [`port ${port}`, `bind ${HOST}`, `dir ${dir}`, `sentinel monitor ${masterName} ${HOST} ${masterPort} 1`, `sentinel down-after-milliseconds ${masterName} 5000`, ''].join('\n'),
+  );
+  const child = spawn('redis-server', [config, '--sentinel', '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const started: Started = { child, output: '' };
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (started.output += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (started.output += chunk));
+  await waitUntilListening(started, port);
+  await waitFor(() => redisCli(port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', masterName]).includes(String(masterPort)), 'the sentinel to know its master', 10_000);
+  return {
+    host: HOST,
+    port,
+    async stop() {
+      await stopProcess(started);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

@@ -15,6 +15,7 @@ export const SCOPES = {
   http: '@connmetrics/instrumentation-http',
   pg: '@connmetrics/instrumentation-pg',
   ioredis: '@connmetrics/instrumentation-ioredis',
+  redis: '@connmetrics/instrumentation-redis',
   grpc: '@connmetrics/instrumentation-grpc',
   mysql2: '@connmetrics/instrumentation-mysql2',
   postgres: '@connmetrics/instrumentation-postgres',

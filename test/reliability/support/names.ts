@@ -14,6 +14,7 @@ export const GAUGES = {
   http: { name: OPEN, state: HTTP_STATE, busy: 'active' },
   grpc: { name: OPEN, state: HTTP_STATE, busy: 'active' },
   ioredis: { name: DB_COUNT, state: DB_STATE, busy: 'used' },
+  redis: { name: DB_COUNT, state: DB_STATE, busy: 'used' },
   pg: { name: DB_COUNT, state: DB_STATE, busy: 'used' },
   mysql2: { name: DB_COUNT, state: DB_STATE, busy: 'used' },
   postgres: { name: DB_COUNT, state: DB_STATE, busy: 'used' },

@@ -13,6 +13,8 @@ export const EXPECTED: Record<Protocol, { created: number; reused: number; faile
   pg: { created: 3, reused: 5, failed: 1 },
   // one client, 5 commands (1 + 4); a refused port
   ioredis: { created: 1, reused: 4, failed: 1 },
+  // node-redis: one client, 5 commands (1 + 4); a refused port, reconnects off
+  redis: { created: 1, reused: 4, failed: 1 },
   // one channel, 5 calls (1 + 4); a refused port
   grpc: { created: 1, reused: 4, failed: 1 },
   // a pool of 2, 6 queries at once (2 + 4 checkouts reused); a connection, 2 queries (1 + 1); a refused port
