@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { Attributes } from '@opentelemetry/api';
+import { context, type Attributes } from '@opentelemetry/api';
+import { isTracingSuppressed } from '@opentelemetry/core';
 import {
   ATTR_ERROR_TYPE,
   ATTR_NETWORK_PEER_ADDRESS,
@@ -7,89 +8,75 @@ import {
   ConnectionTracker,
   HttpClientInstrumentationBase,
   defaultPortOf,
-  markConnectionOwner,
   errorType,
+  markConnectionOwner,
   serverAddress,
   serverPort,
   type ChannelHandlers,
   type ConnectionState,
-  causeOf,
 } from '@connmetrics/core';
-import { UndiciChannel, type ConnectMessage, type ConnectParams, type RequestMessage } from './channels';
+import { Attempts } from './attempts';
+import { UndiciChannel, type ConnectMessage, type ConnectParams, type RequestErrorMessage, type RequestMessage } from './channels';
+import { closeCauseOf } from './close-reason';
+import { ConnectionRecord } from './connection-record';
+import { QueueWaits } from './queue-wait';
+import { isBrokenConnection } from './reuse-failure';
 import type { UndiciConnectionInstrumentationConfig } from './types';
+import { protocolVersion, takesOver, type UndiciRequest, type UndiciSocket } from './undici-shapes';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
-interface SocketLike {
-  alpnProtocol?: string | false | null;
-  remoteAddress?: string;
-  once(event: 'close', listener: () => void): unknown;
-  removeListener(event: 'close', listener: () => void): unknown;
-}
+/** The connection a request is being served on: a field on undici's request object, not a map entry per request. */
+const SERVED_ON = Symbol('connmetrics.undici.servedOn');
+type Served = UndiciRequest & { [SERVED_ON]?: UndiciSocket };
 
-interface Attempt {
-  readonly params: ConnectParams;
-  readonly attributes: Attributes;
-}
-
-function sameServer(a: ConnectParams, b: ConnectParams): boolean {
-  return a.hostname === b.hostname && a.host === b.host && a.port === b.port && a.protocol === b.protocol;
-}
-
-/** What disable() needs to detach from an open connection. */
-interface CloseWatch {
-  readonly socket: SocketLike;
-  readonly listener: () => void;
+/** Per-process bookkeeping while enabled; dropped as a whole by disable(). */
+interface Books {
+  readonly tracker: ConnectionTracker;
+  readonly attempts: Attempts;
+  readonly waits: QueueWaits;
+  /** Connections ready but not yet used: created at their first request, unless that one takes the socket over (CONNECT, upgrade). */
+  readonly ready: WeakMap<object, ConnectionRecord>;
+  /** Sockets of attempts made under `suppressTracing`. */
+  readonly ignored: WeakSet<object>;
+  /** Every connection with a close listener, for disable(). */
+  readonly watched: Set<ConnectionRecord>;
 }
 
 /**
- * Connection metrics for undici (npm undici 6 and 7: `request`, `fetch`,
- * `Client`, `Pool`, `Agent`) and Node's global `fetch`, read from undici's
- * diagnostics channels. The channels are process-wide by name, so one
+ * Connection metrics for undici (npm undici 6, 7 and 8: `request`, `fetch`,
+ * `Client`, `Pool`, `Agent`, `ProxyAgent`) and Node's global `fetch`, read from
+ * undici's diagnostics channels. The channels are process-wide by name, so one
  * subscription sees every copy of undici in the process exactly once.
  */
 export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBase<UndiciConnectionInstrumentationConfig> {
   protected readonly protocolName = 'http';
-  declare private _tracker: ConnectionTracker | undefined;
-  /** Request → when it was created, then → the socket that serves it. */
-  declare private _requests: WeakMap<object, number | object> | undefined;
-  /** Connector → its attempt in progress (see attemptAttributes). */
-  declare private _attempts: WeakMap<object, Attempt> | undefined;
+  declare private _books: Books | undefined;
 
   constructor(config: UndiciConnectionInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
   }
 
-  private get tracker(): ConnectionTracker {
-    return (this._tracker ??= new ConnectionTracker(() => this._connectionInstruments, () => this._diag));
-  }
-
-  private get attempts(): WeakMap<object, Attempt> {
-    return (this._attempts ??= new WeakMap());
-  }
-
-  private get requests(): WeakMap<object, number | object> {
-    return (this._requests ??= new WeakMap());
+  private get books(): Books {
+    return (this._books ??= {
+      tracker: new ConnectionTracker(() => this._connectionInstruments, () => this._diag),
+      attempts: new Attempts(),
+      waits: new QueueWaits(),
+      ready: new WeakMap(),
+      ignored: new WeakSet(),
+      watched: new Set(),
+    });
   }
 
   protected openConnectionStates(): Iterable<ConnectionState> {
-    return this.tracker.open();
+    return this.books.tracker.open();
   }
 
   protected override onDisabled(): void {
-    for (const state of this._tracker?.open() ?? []) {
-      const watch = state.extra as CloseWatch | undefined;
-      watch?.socket.removeListener('close', watch.listener);
-    }
-    this._tracker?.clear();
-    this._requests = undefined;
-    this._attempts = undefined;
-  }
-
-  /** Records the connection's lifetime when its socket closes; detached again by disable(). */
-  private watchClose(socket: SocketLike): CloseWatch {
-    const listener = () => this.guarded('socket close', () => this.onSocketClose(socket));
-    socket.once('close', listener);
-    return { socket, listener };
+    const books = this._books;
+    if (!books) return;
+    this._books = undefined;
+    for (const record of books.watched) record.detach();
+    books.tracker.clear();
   }
 
   protected channelHandlers(): ChannelHandlers {
@@ -97,10 +84,10 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
       [UndiciChannel.BeforeConnect]: (message: ConnectMessage) => this.onBeforeConnect(message),
       [UndiciChannel.Connected]: (message: ConnectMessage) => this.onConnected(message),
       [UndiciChannel.ConnectError]: (message: ConnectMessage) => this.onConnectError(message),
-      [UndiciChannel.RequestCreate]: (message: RequestMessage) => this.onRequestCreate(message),
+      [UndiciChannel.RequestCreate]: (message: RequestMessage) => this.books.waits.created(message.request),
       [UndiciChannel.SendHeaders]: (message: RequestMessage) => this.onSendHeaders(message),
-      [UndiciChannel.RequestTrailers]: (message: RequestMessage) => this.onRequestEnd(message),
-      [UndiciChannel.RequestError]: (message: RequestMessage) => this.onRequestEnd(message),
+      [UndiciChannel.RequestTrailers]: (message: RequestMessage) => this.onRequestEnd(message.request as Served),
+      [UndiciChannel.RequestError]: (message: RequestErrorMessage) => this.onRequestError(message),
     };
   }
 
@@ -113,80 +100,142 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
     );
   }
 
-  /**
-   * The server attributes of an attempt, computed once (the user's hook
-   * included) at `beforeConnect` and found again at its `connected` or
-   * `connectError` through the connector, which undici passes in all three.
-   * A Client connects once at a time; a connector shared by several origins
-   * (a custom `connect` function) is told apart by the checked parameters.
-   */
-  private attemptAttributes({ connectParams, connector }: ConnectMessage): Attributes {
-    const attempt = connector ? this.attempts.get(connector) : undefined;
-    if (attempt && sameServer(attempt.params, connectParams)) return attempt.attributes;
-    return this.serverAttributes(connectParams);
-  }
-
-  private onBeforeConnect(message: ConnectMessage): void {
-    const attributes = this.serverAttributes(message.connectParams);
-    if (message.connector) this.attempts.set(message.connector, { params: message.connectParams, attributes });
+  private onBeforeConnect({ connectParams, connector }: ConnectMessage): void {
+    const books = this.books;
+    books.waits.interrupt(); // the request that caused this attempt waits for it
+    // The SDK's own requests (an exporter's) run under suppressTracing: decided once per connection.
+    const suppressed = isTracingSuppressed(context.active());
+    const attributes = suppressed ? {} : this.serverAttributes(connectParams);
+    books.attempts.started(connector, { params: connectParams, attributes, suppressed });
     // The connector creates its socket synchronously after this message; claim
     // it now so that a failed attempt still records its DNS, TCP and TLS phases.
-    this.claimNextSocket(attributes);
+    if (!suppressed) this.claimNextSocket(attributes);
   }
 
-  private onConnected(message: ConnectMessage): void {
-    const { socket } = message;
+  private onConnected({ connectParams, connector, socket }: ConnectMessage): void {
     if (!socket) return;
-    const connection = socket as SocketLike;
-    const server = this.attemptAttributes(message);
-    const attributes: Attributes = {
-      ...server,
-      [ATTR_NETWORK_PROTOCOL_VERSION]: connection.alpnProtocol === 'h2' ? '2' : '1.1',
-    };
+    const books = this.books;
+    const attempt = books.attempts.find(connector, connectParams);
+    if (attempt?.suppressed) {
+      books.ignored.add(socket);
+      return;
+    }
+    const connection = socket as UndiciSocket;
+    const server = attempt?.attributes ?? this.serverAttributes(connectParams);
+    const attributes: Attributes = { ...server, [ATTR_NETWORK_PROTOCOL_VERSION]: protocolVersion(connection) };
     if (this._config.recordPeerAddress && connection.remoteAddress) attributes[ATTR_NETWORK_PEER_ADDRESS] = connection.remoteAddress;
     markConnectionOwner(socket, PACKAGE_NAME); // undici's HTTP/2 sessions are not node:http2 clients' to count
     this.claimSocket(socket, server);
-    const state = this.tracker.created(socket, attributes);
-    state.extra ??= this.watchClose(connection);
+    // A socket handed from a proxy's Client to the target's (a tunnel) arrives here a second time.
+    const previous = books.ready.get(socket);
+    if (previous) this.forget(books, previous);
+    books.ready.set(socket, this.record(books, connection, attributes));
   }
 
-  private onSocketClose(socket: object): void {
-    const { errored } = socket as { errored?: unknown };
-    const state = this.tracker.closed(socket, causeOf(errored ? errorType(errored) : undefined));
-    if (!state) return;
-    this._httpInstruments.connectionDuration.record((performance.now() - state.readyAt) / 1000, state.attributes);
+  private record(books: Books, socket: UndiciSocket, attributes: Attributes): ConnectionRecord {
+    const record: ConnectionRecord = new ConnectionRecord(socket, attributes, () =>
+      this.guarded('socket close', () => this.onSocketClose(books, record)),
+    );
+    books.watched.add(record);
+    return record;
   }
 
   private onConnectError(message: ConnectMessage): void {
-    this._connectionInstruments.failed.add(1, { ...this.attemptAttributes(message), [ATTR_ERROR_TYPE]: errorType(message.error) });
+    const attempt = this.books.attempts.find(message.connector, message.connectParams);
+    if (attempt?.suppressed) return;
+    const server = attempt?.attributes ?? this.serverAttributes(message.connectParams);
+    this._connectionInstruments.failed.add(1, { ...server, [ATTR_ERROR_TYPE]: errorType(message.error) });
   }
 
-  private onRequestCreate({ request }: RequestMessage): void {
-    this.requests.set(request, performance.now());
-  }
-
+  /** A request is sent on a connection: one use (the hot path; it allocates nothing for a known connection). */
   private onSendHeaders({ request, socket }: RequestMessage): void {
     if (!socket) return;
-    const state =
-      this.tracker.used(socket) ?? this.tracker.adopt(socket, this.adoptedAttributes(request, socket as SocketLike));
-    state.extra ??= this.watchClose(socket as SocketLike);
-    const createdAt = this.requests.get(request);
-    this.requests.set(request, socket);
-    if (typeof createdAt === 'number') {
-      this._httpInstruments.timeInQueue.record((performance.now() - createdAt) / 1000, state.attributes);
+    const books = this.books;
+    const served = request as Served;
+    if (takesOver(served)) {
+      this.takenOver(books, socket);
+      return;
     }
+    const state = books.tracker.used(socket) ?? this.firstUse(books, served, socket as UndiciSocket);
+    if (state === undefined) return;
+    (state.extra as ConnectionRecord).sent(served);
+    served[SERVED_ON] = socket as UndiciSocket;
+    const waited = books.waits.sent(request);
+    if (waited !== undefined) this._httpInstruments.timeInQueue.record(waited, state.attributes);
   }
 
-  private onRequestEnd({ request }: RequestMessage): void {
-    const socket = this.requests.get(request);
+  /** A CONNECT or upgrade takes a new connection over: it becomes a tunnel (counted once as its target's connection) or leaves HTTP. */
+  private takenOver(books: Books, socket: object): void {
+    const record = books.ready.get(socket);
+    if (!record) return;
+    books.ready.delete(socket);
+    this.forget(books, record);
+  }
+
+  private forget(books: Books, record: ConnectionRecord): void {
+    books.watched.delete(record);
+    record.detach();
+  }
+
+  /** The first use of a connection: created now if it became ready while enabled, else adopted. */
+  private firstUse(books: Books, request: Served, socket: UndiciSocket): ConnectionState | undefined {
+    const record = books.ready.get(socket);
+    if (record) {
+      books.ready.delete(socket);
+      const state = books.tracker.created(socket, record.attributes);
+      state.extra = record;
+      return books.tracker.used(socket);
+    }
+    if (books.ignored.has(socket)) return undefined;
+    const state = books.tracker.adopt(socket, this.adoptedAttributes(request, socket));
+    state.extra ??= this.record(books, socket, state.attributes);
+    return state;
+  }
+
+  private onRequestEnd(request: Served): void {
+    const books = this.books;
+    books.waits.interrupt();
+    const socket = request[SERVED_ON];
     if (socket === undefined) return;
-    this.requests.delete(request);
-    if (typeof socket === 'object') this.tracker.released(socket);
+    request[SERVED_ON] = undefined;
+    books.tracker.released(socket);
+  }
+
+  /** A request failed: on a connection that had served others and broke before any response, a failed reuse. */
+  private onRequestError({ request, error }: RequestErrorMessage): void {
+    const served = request as Served;
+    const socket = served[SERVED_ON];
+    if (socket !== undefined && isBrokenConnection(error)) {
+      const tracker = this.books.tracker;
+      const record = tracker.get(socket)?.extra as ConnectionRecord | undefined;
+      if (record) {
+        const type = errorType(error);
+        if (record.failedBeforeResponse(served)) tracker.reuseFailed(socket, type);
+        record.brokenBy ??= type;
+      }
+    }
+    this.onRequestEnd(served);
+  }
+
+  private onSocketClose(books: Books, record: ConnectionRecord): void {
+    if (this._books !== books) return;
+    books.watched.delete(record);
+    const { socket } = record;
+    const tracker = books.tracker;
+    if (books.ready.get(socket) === record) {
+      // Ready but closed before any request used it: a connection all the same.
+      books.ready.delete(socket);
+      tracker.created(socket, record.attributes).extra = record;
+    }
+    const open = tracker.get(socket);
+    if (!open) return;
+    const state = tracker.closed(socket, closeCauseOf(socket, open.inFlight > 0 || record.brokenBy !== undefined, record.lastRequest, open.uses));
+    if (state) this._httpInstruments.connectionDuration.record((performance.now() - state.readyAt) / 1000, state.attributes);
   }
 
   /** Attributes of a connection opened before this instrumentation was enabled. */
-  private adoptedAttributes(request: object, socket: SocketLike): Attributes {
-    const { origin } = request as { origin?: unknown };
+  private adoptedAttributes(request: UndiciRequest, socket: UndiciSocket): Attributes {
+    const { origin } = request;
     let url: URL | undefined;
     try {
       url = typeof origin === 'string' || origin instanceof URL ? new URL(String(origin)) : undefined;
@@ -195,7 +244,7 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
     }
     return this.serverAttributes(
       { hostname: url?.hostname, port: url?.port, protocol: url?.protocol },
-      { [ATTR_NETWORK_PROTOCOL_VERSION]: socket.alpnProtocol === 'h2' ? '2' : '1.1' },
+      { [ATTR_NETWORK_PROTOCOL_VERSION]: protocolVersion(socket) },
       socket.remoteAddress,
     );
   }

@@ -14,3 +14,5 @@ export * from './metric-names';
 export { instrumented, nextTick, sameWithAndWithout, type Instrumented, type DrivableInstrumentation } from './instrumented';
 export { startPostgresServer, type PostgresServer, type PostgresServerOptions } from './postgres-server';
 export { startRedisServer, startTlsRedisServer, startRedisCluster, redisCli, type RedisServer, type RestartableRedisServer, type RedisCluster } from './redis-servers';
+export { startConnectProxy, type ConnectProxy } from './connect-proxy';
+export { startKeepAliveServer, type KeepAliveServer, type KeepAliveServerOptions } from './keep-alive-server';
