@@ -212,6 +212,10 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
         const type = errorType(error);
         if (record.failedBeforeResponse(served)) tracker.reuseFailed(socket, type);
         record.brokenBy ??= type;
+        // The connection closes in the middle of this use: left in use, so that it is not recorded as idle.
+        served[SERVED_ON] = undefined;
+        this.books.waits.interrupt();
+        return;
       }
     }
     this.onRequestEnd(served);
