@@ -54,11 +54,8 @@ describe('node:http connection reuse', () => {
     expect(snapshot.count(CONNECT, serverAttributes('127.0.0.1', server.port))).toBe(1);
     expect(snapshot.count(DNS)).toBe(0); // an IP literal needs no lookup
     expect(snapshot.count(TLS)).toBe(0);
-    // Every request waited for a connection once: the first for its creation, 19 not at all.
-    expect(snapshot.count(QUEUE, attributes)).toBe(20);
-    const queue = snapshot.points(QUEUE)[0]!.value as { min: number };
-    expect(queue.min).toBe(0);
-    expect(countAtMost(queue, 0.0001)).toBeGreaterThanOrEqual(19);
+    // Only the first request waited for a connection (its creation); the 19 others were handed the idle one.
+    expect(snapshot.count(QUEUE, attributes)).toBe(1);
     expect(snapshot.sum(OPEN, { ...attributes, 'http.connection.state': 'idle' })).toBe(1);
     expect(snapshot.sum(OPEN, { 'http.connection.state': 'active' })).toBe(0);
   });

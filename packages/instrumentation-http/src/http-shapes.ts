@@ -10,6 +10,7 @@ import { errorType } from '@connmetrics/core';
 export type Listener<T> = (this: T, ...args: any[]) => void;
 
 export interface EmitterLike<T> {
+  on(event: string, listener: Listener<T>): unknown;
   once(event: string, listener: Listener<T>): unknown;
   removeListener(event: string, listener: Listener<T>): unknown;
 }
@@ -36,6 +37,9 @@ export interface ClientRequestLike extends EmitterLike<ClientRequestLike> {
   readonly host?: unknown;
   readonly protocol?: unknown;
   readonly upgradeOrConnect?: unknown;
+  /** Whether the connection stays open after this request: the client's choice once sent, false after a server's `Connection: close`. */
+  readonly shouldKeepAlive?: unknown;
+  readonly destroyed?: unknown;
   readonly res?: { readonly complete?: unknown } | null;
   getHeader?(name: string): unknown;
 }
@@ -47,6 +51,8 @@ export interface SocketLike extends EmitterLike<SocketLike> {
   readonly encrypted?: unknown;
   readonly remoteAddress?: string;
   readonly errored?: unknown;
+  /** True once the peer ended its side (a FIN). */
+  readonly readableEnded?: unknown;
   /** Node's: true once a TLS socket's handshake completed. */
   readonly _secureEstablished?: unknown;
   /** Node's: for TLS started on an existing socket (a proxy tunnel), that socket. */
