@@ -11,6 +11,8 @@ export class ConnectionRecord {
   clientKeepAlive = true;
   /** The socket's idle timeout fired while it sat free in its agent (the agent's `timeout`, or the server's Keep-Alive hint). */
   timedOut = false;
+  /** Its agent destroyed it as it was freed (no keep-alive, `maxFreeSockets`, a server's hint too short to reuse). */
+  dropped = false;
 
   sent(request: ClientRequestLike): void {
     this.last = request;

@@ -92,7 +92,7 @@ export class HttpConnections {
     // One listener of each kind for every socket and request: `this` is the emitter.
     const ready = guard(host.diag, 'socket ready', (socket: SocketLike) => this.socketReady(socket));
     const close = guard(host.diag, 'socket close', (socket: SocketLike) => this.socketClosed(socket));
-    const free = guard(host.diag, 'socket free', (socket: SocketLike) => this.tracker.released(socket));
+    const free = guard(host.diag, 'socket free', (socket: SocketLike) => this.socketFreed(socket));
     const timeout = guard(host.diag, 'socket timeout', (socket: SocketLike) => this.socketTimedOut(socket));
     const assigned = guard(host.diag, 'queued request socket', (request: ClientRequestLike, socket: SocketLike) =>
       this.queuedRequestSocket(request, socket),
@@ -329,6 +329,12 @@ export class HttpConnections {
     }
   }
 
+  /** A use ended and the agent took the connection back (its own 'free' listener ran first: it may have destroyed it). */
+  private socketFreed(socket: SocketLike): void {
+    const state = this.tracker.released(socket);
+    if (state && socket.destroyed === true) (state.extra as ConnectionRecord).dropped = true;
+  }
+
   /** An idle connection's timeout fired: its agent closes it now. */
   private socketTimedOut(socket: SocketLike): void {
     if (socket._httpMessage) return; // a request's timeout, the application's to handle
@@ -367,8 +373,10 @@ export class HttpConnections {
   private closeConnection(socket: SocketLike, closedAt: number): void {
     if (!this.active) return;
     const type = this.errors.get(socket) ?? closeErrorType(socket);
-    const record = this.tracker.get(socket)?.extra as ConnectionRecord | undefined;
-    const state = this.tracker.closed(socket, closeCauseOf(socket, record, type));
+    const open = this.tracker.get(socket);
+    if (!open) return;
+    const cause = closeCauseOf(socket, open.extra as ConnectionRecord | undefined, open.inFlight === 0, type);
+    const state = this.tracker.closed(socket, cause);
     if (!state) return;
     const attributes = type === undefined ? state.attributes : { ...state.attributes, [ATTR_ERROR_TYPE]: type };
     this.host.httpInstruments.connectionDuration.record(seconds(state.readyAt, closedAt), attributes);
