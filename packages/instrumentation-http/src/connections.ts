@@ -31,6 +31,7 @@ import {
   isReady,
   nameOfNewest,
   readyEvent,
+  takesOver,
   type AgentLike,
   type ClientRequestLike,
   type Listener,
@@ -149,7 +150,7 @@ export class HttpConnections {
     if (born !== undefined) {
       const poolName = nameOfNewest(agent.sockets, born);
       if (poolName !== undefined) {
-        if (this.suppressed(born)) return;
+        if (takesOver(request) || this.suppressed(born)) return;
         this.follow(request, born as SocketLike, this.births.at(born) ?? performance.now(), poolName);
         return;
       }
@@ -213,7 +214,7 @@ export class HttpConnections {
 
   /** A request sent on a socket the tracker does not know yet. */
   private firstSight(request: Queued, socket: SocketLike): void {
-    if (this.ignored.has(socket) || this.suppressed(socket)) return;
+    if (this.ignored.has(socket) || takesOver(request) || this.suppressed(socket)) return;
     const queuedAt = request[QUEUED_AT];
     const waitStartedAt = queuedAt === WAIT_RECORDED ? undefined : queuedAt;
     this.see(request, socket, waitStartedAt);

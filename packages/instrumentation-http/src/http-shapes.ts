@@ -37,6 +37,7 @@ export interface ClientRequestLike extends EmitterLike<ClientRequestLike> {
   readonly host?: unknown;
   readonly protocol?: unknown;
   readonly upgradeOrConnect?: unknown;
+  readonly method?: unknown;
   /** Whether the connection stays open after this request: the client's choice once sent, false after a server's `Connection: close`. */
   readonly shouldKeepAlive?: unknown;
   readonly destroyed?: unknown;
@@ -59,6 +60,16 @@ export interface SocketLike extends EmitterLike<SocketLike> {
   readonly _parent?: object | null;
   /** Node's: the request the socket currently serves (null while idle in an agent). */
   readonly _httpMessage?: ClientRequestLike | null;
+}
+
+/**
+ * Whether a request hands its new connection over instead of using it: a
+ * CONNECT (the socket becomes a tunnel, counted once as the connection of
+ * whatever runs through it) or a protocol upgrade. Asked only of requests on
+ * connections not yet known, never per reuse.
+ */
+export function takesOver(request: ClientRequestLike): boolean {
+  return request.method === 'CONNECT' || (typeof request.getHeader === 'function' && request.getHeader('upgrade') !== undefined);
 }
 
 export function isAgent(value: unknown): value is AgentLike {
