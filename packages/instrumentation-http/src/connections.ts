@@ -82,6 +82,8 @@ export class HttpConnections {
   /** Sockets of requests made under `suppressTracing` (the SDK's own exports). */
   private readonly ignored = new WeakSet<object>();
   private active = true;
+  /** When this bookkeeping began: sockets born earlier (before a disable()) are not its births. */
+  private readonly since = performance.now();
   private readonly onReady: Listener<SocketLike>;
   private readonly onClose: Listener<SocketLike>;
   private readonly onFree: Listener<SocketLike>;
@@ -151,7 +153,7 @@ export class HttpConnections {
       const poolName = nameOfNewest(agent.sockets, born);
       if (poolName !== undefined) {
         if (takesOver(request) || this.suppressed(born)) return;
-        this.follow(request, born as SocketLike, this.births.at(born) ?? performance.now(), poolName);
+        this.follow(request, born as SocketLike, this.births.at(born, this.since) ?? performance.now(), poolName);
         return;
       }
     }
@@ -264,7 +266,7 @@ export class HttpConnections {
    */
   private see(request: ClientRequestLike, socket: SocketLike, waitStartedAt: number | undefined): void {
     if (socket.destroyed === true || this.opening.has(socket) || this.tracker.get(socket)) return;
-    const bornAt = this.births.at(socket) ?? this.births.at(socket._parent);
+    const bornAt = this.births.at(socket, this.since) ?? this.births.at(socket._parent, this.since);
     if (bornAt !== undefined || !isReady(socket)) {
       this.follow(request, socket, waitStartedAt ?? bornAt ?? performance.now());
     }

@@ -13,6 +13,12 @@ import type { AddressInfo } from 'node:net';
 export interface KeepAliveServerOptions {
   /** Close a connection after it sat idle this long after a response (ms). */
   idleTimeoutMs?: number;
+  /**
+   * When the idle clock starts: once a response is written (as servers do), or
+   * only at `startIdleTimers()`, which a test calls once the client has read the
+   * response, so that the client's own idle time is at least `idleTimeoutMs`.
+   */
+  idleClockStart?: 'response' | 'manual';
   /** Destroy, without answering, the connection that brings its second request, this many times in all. */
   dropSecondRequests?: number;
 }
@@ -30,6 +36,8 @@ export interface KeepAliveServer {
   readonly drops: number;
   /** Connections closed, on either side. */
   readonly closedConnections: number;
+  /** Starts the idle clock of every connection idle now (with `idleClockStart: 'manual'`). */
+  startIdleTimers(): void;
   /** Resolves once `closedConnections` reaches `count` (the server saw the close). */
   closed(count: number): Promise<void>;
   close(): Promise<void>;
@@ -46,6 +54,7 @@ export async function startKeepAliveServer(options: KeepAliveServerOptions = {})
   let dropsLeft = options.dropSecondRequests ?? 0;
   const waiters: Array<{ count: number; resolve: () => void }> = [];
   const sockets = new Set<net.Socket>();
+  const idle = new Map<net.Socket, () => void>();
   const server = net.createServer((socket) => {
     accepted += 1;
     sockets.add(socket);
@@ -55,6 +64,7 @@ export async function startKeepAliveServer(options: KeepAliveServerOptions = {})
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       clearTimeout(idleTimer);
+      idle.delete(socket);
       sockets.delete(socket);
       closedConnections += 1;
       for (const waiter of waiters.splice(0)) {
@@ -64,6 +74,7 @@ export async function startKeepAliveServer(options: KeepAliveServerOptions = {})
     });
     socket.on('data', (chunk: Buffer) => {
       clearTimeout(idleTimer);
+      idle.delete(socket);
       buffered += chunk.toString('latin1');
       let end: number;
       while ((end = buffered.indexOf('\r\n\r\n')) !== -1) {
@@ -78,11 +89,16 @@ export async function startKeepAliveServer(options: KeepAliveServerOptions = {})
         requests += 1;
         socket.write(RESPONSE, () => {
           if (options.idleTimeoutMs === undefined || socket.destroyed) return;
+          const arm = () => {
+            idle.delete(socket);
+            idleTimer = setTimeout(() => {
+              idleCloses += 1;
+              socket.end();
+            }, options.idleTimeoutMs);
+          };
           // The idle clock starts once the response is written, as a server's keep-alive timer does.
-          idleTimer = setTimeout(() => {
-            idleCloses += 1;
-            socket.end();
-          }, options.idleTimeoutMs);
+          if (options.idleClockStart === 'manual') idle.set(socket, arm);
+          else arm();
         });
       }
     });
@@ -106,6 +122,9 @@ export async function startKeepAliveServer(options: KeepAliveServerOptions = {})
     },
     get closedConnections() {
       return closedConnections;
+    },
+    startIdleTimers() {
+      for (const arm of [...idle.values()]) arm();
     },
     closed(count: number) {
       if (closedConnections >= count) return Promise.resolve();
