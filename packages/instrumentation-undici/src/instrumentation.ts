@@ -160,7 +160,7 @@ export class UndiciConnectionInstrumentation extends HttpClientInstrumentationBa
     if (state === undefined) return;
     (state.extra as ConnectionRecord).sent(served);
     served[SERVED_ON] = socket as UndiciSocket;
-    const waited = books.waits.sent(request);
+    const waited = books.waits.sent(request, state.idleSince);
     if (waited !== undefined) this._httpInstruments.timeInQueue.record(waited, state.attributes);
   }
 

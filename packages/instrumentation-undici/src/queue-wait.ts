@@ -3,14 +3,18 @@
  * a request that waited for a connection. undici creates its request object
  * when a Client takes the request, and sends it in the same synchronous step
  * when that Client has an idle connection; such a request did not wait and
- * is not recorded (nothing is done for it beyond two field writes). A request
- * that had to wait (for a connection being set up, or behind another request
- * on a busy Client) is recorded from its creation to the moment it is sent.
+ * is not recorded (nothing is done for it beyond two field writes). Nor is a
+ * request whose connection was already idle when it was created and that
+ * undici sent a turn later (it holds a freed connection back for one event
+ * loop turn before reusing it): it waited for undici's scheduling, not for a
+ * connection. A request that did wait (for a connection being set up, or for
+ * the one busy connection of its Client) is recorded from its creation to the
+ * moment it is sent.
  *
  * "The same synchronous step" is told without a timer or a map: the newest
  * request created is remembered, and anything that happens in between (a
  * connection attempt, another request created, sent or ended) means it is
- * waiting; only waiting requests get their creation time stored on them.
+ * not sent at once; only those requests get their creation time stored on them.
  */
 import { performance } from 'node:perf_hooks';
 
@@ -37,15 +41,20 @@ export class QueueWaits {
     this.newest = undefined;
   }
 
-  /** A request is sent: how long it waited, in seconds, or undefined when it was sent at once. */
-  sent(request: object): number | undefined {
+  /**
+   * A request is sent on a connection idle since `idleSince` (`performance.now()`
+   * time; the moment it became ready for a new one): how long the request waited
+   * for it, in seconds, or undefined when it did not wait for a connection.
+   */
+  sent(request: object, idleSince: number): number | undefined {
     if (request === this.newest) {
       this.newest = undefined;
       return undefined;
     }
     this.interrupt();
     const createdAt = (request as Stamped)[CREATED_AT];
-    return createdAt === undefined ? undefined : Math.max(0, performance.now() - createdAt) / 1000;
+    if (createdAt === undefined || idleSince <= createdAt) return undefined;
+    return (performance.now() - createdAt) / 1000;
   }
 
   clear(): void {
