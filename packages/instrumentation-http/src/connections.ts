@@ -27,9 +27,10 @@ import {
   closeErrorType,
   forEachSocket,
   isAgent,
-  isQueued,
   isReady,
   nameOfNewest,
+  oneIsFinishing,
+  queueOf,
   readyEvent,
   takesOver,
   type AgentLike,
@@ -157,7 +158,11 @@ export class HttpConnections {
         return;
       }
     }
-    if (isQueued(agent, request) && !isTracingSuppressed(context.active())) this.queued(agent, request);
+    const queue = queueOf(agent, request);
+    // A request queued behind a connection that has only to be freed does not wait for a connection.
+    if (queue !== undefined && !oneIsFinishing(agent.sockets?.[queue]) && !isTracingSuppressed(context.active())) {
+      this.queued(agent, request);
+    }
   }
 
   /** Whether the current request runs under `suppressTracing`; its socket is then ignored for good. */

@@ -110,9 +110,22 @@ export function nameHolding(lists: SocketLists | undefined, socket: object): str
   return undefined;
 }
 
-/** Whether the agent has just queued `request` (it is the newest entry of one of its waiting lists). */
-export function isQueued(agent: AgentLike, request: object): boolean {
-  return nameOfNewest(agent.requests, request) !== undefined;
+/** The agent's name for the origin whose queue `request` just entered (the newest entry of a waiting list), if it did. */
+export function queueOf(agent: AgentLike, request: object): string | undefined {
+  return nameOfNewest(agent.requests, request);
+}
+
+/**
+ * Whether one of these connections has finished its response and is only
+ * waiting for Node to free it (a tick later): a request queued now gets it
+ * without waiting for a connection.
+ */
+export function oneIsFinishing(sockets: readonly object[] | undefined): boolean {
+  if (!sockets) return false;
+  for (let i = 0; i < sockets.length; i += 1) {
+    if ((sockets[i] as SocketLike)._httpMessage?.res?.complete === true) return true;
+  }
+  return false;
 }
 
 /** Calls `visit` for every socket in every list (an agent's idle connections, say). */

@@ -91,6 +91,29 @@ describe('node:http connection reuse', () => {
     expect(snapshot.sum(OPEN, { 'http.connection.state': 'idle' })).toBe(2);
   });
 
+  test('a request queued in the response handler of the one busy connection (maxSockets 1): it does not wait for a connection, time_in_queue records only the first', async () => {
+    server = await startHttpServer();
+    const single = agent({ keepAlive: true, maxSockets: 1 });
+    // Node frees a socket a tick after its response ends: a request made in the 'end' handler is
+    // queued by the agent for that tick, though no connection is lacking.
+    const chained = (left: number): Promise<void> =>
+      new Promise((resolve, reject) => {
+        http
+          .get(server.origin, { agent: single }, (response) => {
+            response.resume();
+            response.on('end', () => resolve(left > 1 ? chained(left - 1) : undefined));
+          })
+          .on('error', reject);
+      });
+    await chained(5);
+    await settled(single);
+    const snapshot = await subject.metrics.collect();
+    expect(server.acceptedConnections).toBe(1);
+    expect(snapshot.sum(CREATED)).toBe(1);
+    expect(snapshot.sum(REUSED)).toBe(4);
+    expect(snapshot.count(QUEUE)).toBe(1);
+  });
+
   test('keepAlive: false with maxSockets 2: queued requests still reuse the freed sockets (2 created, 8 reused)', async () => {
     server = await startHttpServer({ delayMs: 20 });
     const limited = agent({ keepAlive: false, maxSockets: 2 });
