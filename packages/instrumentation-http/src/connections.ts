@@ -287,7 +287,7 @@ export class HttpConnections {
     const { address, port } = serverOf(request, socket);
     const state = this.tracker.adopt(socket, this.connectionAttributes(this.host.attributes(address, port), socket));
     state.extra = new ConnectionRecord();
-    this.watch(socket);
+    this.watch(socket, true);
     return state;
   }
 
@@ -309,15 +309,18 @@ export class HttpConnections {
     this.opening.set(socket, { server, waitStartedAt, started: undefined });
     // TLS over a tunnel is not announced as a socket of its own: the tunnel's phases are the connection's.
     if (!this.host.claimSocket(socket, server) && socket._parent) this.host.claimSocket(socket._parent, server);
-    this.watch(socket);
+    // A request that says `Connection: close` ends its connection: no 'free' nor idle timeout will come.
+    this.watch(socket, request.shouldKeepAlive !== false);
     if (isReady(socket)) this.socketReady(socket);
     else socket.once(readyEvent(socket), this.onReady);
   }
 
-  private watch(socket: SocketLike): void {
+  private watch(socket: SocketLike, keptAlive: boolean): void {
     socket.on('close', this.onClose);
-    socket.on('free', this.onFree);
-    socket.on('timeout', this.onTimeout);
+    if (keptAlive) {
+      socket.on('free', this.onFree);
+      socket.on('timeout', this.onTimeout);
+    }
     this.followed.add(socket);
   }
 
@@ -362,7 +365,7 @@ export class HttpConnections {
     const closedAt = performance.now();
     this.followed.delete(socket);
     socket.removeListener(readyEvent(socket), this.onReady);
-    socket.removeListener('free', this.onFree);
+    socket.removeListener('free', this.onFree); // no-ops when they were never added
     socket.removeListener('timeout', this.onTimeout);
     if (this.opening.has(socket)) {
       process.nextTick(
