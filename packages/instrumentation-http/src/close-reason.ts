@@ -39,6 +39,7 @@ export function closeCauseOf(socket: SocketLike, record: ConnectionRecord | unde
   if (!record) return CLIENT_CLOSED;
   if (record.timedOut) return IDLE_TIMEOUT;
   if (!record.clientKeepAlive || record.dropped) return CLIENT_CLOSED;
-  if (record.last?.shouldKeepAlive === false || idle || socket.readableEnded === true) return SERVER_CLOSED;
+  // The request still on the socket is the last one (Node frees a socket only for keep-alive): false once the response said close.
+  if (socket._httpMessage?.shouldKeepAlive === false || idle || socket.readableEnded === true) return SERVER_CLOSED;
   return CLIENT_CLOSED;
 }

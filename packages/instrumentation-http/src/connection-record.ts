@@ -1,13 +1,13 @@
 /*
  * What this package keeps per connection beside the tracker's state, to tell
- * why it closed. Created once per connection; a use overwrites two fields.
+ * why it closed. Created once per connection; a use overwrites one field. No
+ * request is held: an idle connection must not keep its last request (and its
+ * response) alive.
  */
 import type { ClientRequestLike } from './http-shapes';
 
 export class ConnectionRecord {
-  /** The request sent last on the connection. */
-  last: ClientRequestLike | undefined = undefined;
-  /** Whether the client meant to keep the connection after it (false: it sent `Connection: close`). */
+  /** Whether the client meant to keep the connection after its last request (false: it sent `Connection: close`). */
   clientKeepAlive = true;
   /** The socket's idle timeout fired while it sat free in its agent (the agent's `timeout`, or the server's Keep-Alive hint). */
   timedOut = false;
@@ -15,7 +15,6 @@ export class ConnectionRecord {
   dropped = false;
 
   sent(request: ClientRequestLike): void {
-    this.last = request;
     this.clientKeepAlive = request.shouldKeepAlive !== false;
   }
 }

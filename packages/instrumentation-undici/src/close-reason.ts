@@ -21,7 +21,7 @@ import {
   errorType,
   type CloseCause,
 } from '@connmetrics/core';
-import { symbolField, type UndiciRequest, type UndiciSocket } from './undici-shapes';
+import { symbolField, type UndiciSocket } from './undici-shapes';
 
 const CLIENT_CLOSED: CloseCause = Object.freeze({ reason: CLOSE_REASON_CLIENT_CLOSED });
 const SERVER_CLOSED: CloseCause = Object.freeze({ reason: CLOSE_REASON_SERVER_CLOSED });
@@ -29,10 +29,10 @@ const IDLE_TIMEOUT: CloseCause = Object.freeze({ reason: CLOSE_REASON_IDLE_TIMEO
 
 /**
  * @param interrupted whether a request was still being served, or failed because the connection broke
- * @param lastRequest the request the connection served last
+ * @param askedReset whether the request it served last asked undici to close it after (`Connection: close`, `reset`, HEAD)
  * @param uses the requests it served
  */
-export function closeCauseOf(socket: UndiciSocket, interrupted: boolean, lastRequest: UndiciRequest | undefined, uses: number): CloseCause {
+export function closeCauseOf(socket: UndiciSocket, interrupted: boolean, askedReset: boolean, uses: number): CloseCause {
   const error = socket.errored as { code?: unknown; message?: unknown } | null | undefined;
   if (!error) return CLIENT_CLOSED; // undici passes an error on every path; a bare destroy() is the application's
   const message = typeof error.message === 'string' ? error.message : '';
@@ -41,7 +41,7 @@ export function closeCauseOf(socket: UndiciSocket, interrupted: boolean, lastReq
       return CLIENT_CLOSED;
     case 'UND_ERR_INFO':
       if (message === 'socket idle timeout') return IDLE_TIMEOUT;
-      if (message === 'reset') return resetBy(socket, lastRequest, uses);
+      if (message === 'reset') return resetBy(socket, askedReset, uses);
       return CLIENT_CLOSED; // 'aborted', 'servername changed': the application's doing
     case 'UND_ERR_SOCKET':
       if (message.startsWith('HTTP/2: "GOAWAY"')) return SERVER_CLOSED;
@@ -52,8 +52,8 @@ export function closeCauseOf(socket: UndiciSocket, interrupted: boolean, lastReq
 }
 
 /** undici closes a connection after a response ('reset') because the client or the server asked for it. */
-function resetBy(socket: UndiciSocket, lastRequest: UndiciRequest | undefined, uses: number): CloseCause {
-  if (lastRequest && (lastRequest.reset === true || lastRequest.method === 'HEAD')) return CLIENT_CLOSED;
+function resetBy(socket: UndiciSocket, askedReset: boolean, uses: number): CloseCause {
+  if (askedReset) return CLIENT_CLOSED;
   const maxRequests = symbolField(socket, 'maxRequestsPerClient');
   if (typeof maxRequests === 'number' && maxRequests > 0 && uses >= maxRequests) return CLIENT_CLOSED;
   return SERVER_CLOSED;

@@ -146,7 +146,7 @@ export class UndiciConnections {
       const record = this.tracker.get(socket)?.extra as ConnectionRecord | undefined;
       if (record) {
         const type = errorType(error);
-        if (record.failedBeforeResponse(served)) this.tracker.reuseFailed(socket, type);
+        if (record.nothingReceived()) this.tracker.reuseFailed(socket, type);
         record.brokenBy ??= type;
         // The connection closes in the middle of this use: left in use, so that it is not recorded as idle.
         served[SERVED_ON] = undefined;
@@ -204,7 +204,7 @@ export class UndiciConnections {
     const open = this.tracker.get(socket);
     if (!open) return;
     const interrupted = open.inFlight > 0 || record.brokenBy !== undefined;
-    const state = this.tracker.closed(socket, closeCauseOf(socket, interrupted, record.lastRequest, open.uses));
+    const state = this.tracker.closed(socket, closeCauseOf(socket, interrupted, record.lastAskedReset, open.uses));
     if (state) this.host.httpInstruments.connectionDuration.record((performance.now() - state.readyAt) / 1000, state.attributes);
   }
 
