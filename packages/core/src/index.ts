@@ -6,7 +6,7 @@
 export * from './semconv';
 export { errorType, serverAddress, serverPort, defaultPortOf, attributesKey } from './attributes';
 export { seconds, isPromiseLike, moduleExports } from './helpers';
-export { guard, reportFailure } from './guard';
+export { guard, reportFailure, HookRunner } from './guard';
 export type { ChannelHandlers } from './channels';
 export type { ConnectionClaims } from './claims';
 export {

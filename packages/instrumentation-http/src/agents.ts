@@ -4,7 +4,7 @@
  * collected. Only agents that can hold idle connections (keep-alive) or have
  * queued a request are registered.
  */
-import type { AgentLike } from './node-http';
+import type { AgentLike } from './http-shapes';
 
 export class AgentRegistry {
   private known = new WeakSet<AgentLike>();

@@ -7,7 +7,7 @@
  * the scheme's default.
  */
 import { defaultPortOf, serverAddress, serverPort } from '@connmetrics/core';
-import { isAgent, nameHolding, type ClientRequestLike, type SocketLike } from './node-http';
+import { isAgent, nameHolding, type ClientRequestLike, type SocketLike } from './http-shapes';
 
 export interface ServerIdentity {
   readonly address: string | undefined;

@@ -117,7 +117,7 @@ describe('lifecycle', () => {
     expect((await subject.metrics.collect()).sum(OPEN)).toBe(0);
   });
 
-  test('agents are held weakly: 200 short-lived keep-alive agents leave nothing registered', async () => {
+  test('agents are held weakly: 200 short-lived keep-alive agents that queued requests leave nothing registered', async () => {
     const run = await runFixture<{ registeredWhileAlive: number; registeredAfterGc: number; created: number; reused: number }>(
       join(__dirname, 'fixtures', 'churned-agents.js'),
       { args: [server.origin, '200'], execArgv: ['--expose-gc'] },

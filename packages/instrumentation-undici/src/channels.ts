@@ -29,3 +29,8 @@ export interface RequestMessage {
   request: object;
   socket?: object;
 }
+
+export interface RequestErrorMessage {
+  request: object;
+  error: unknown;
+}

@@ -18,3 +18,5 @@ export { startRedisServer, startTlsRedisServer, startRedisCluster, startRedisSen
 export { packTarballs, installScratchApp, removeTarballs, packageDirectories } from './tarballs';
 export { countingMeterProvider, type CountingMeterProvider, type SdkCallCounts } from './counting-meter-provider';
 export { startMariaDbServer, type MariaDbServer, type MariaDbServerOptions } from './mariadb-server';
+export { startConnectProxy, type ConnectProxy } from './connect-proxy';
+export { startKeepAliveServer, type KeepAliveServer, type KeepAliveServerOptions } from './keep-alive-server';

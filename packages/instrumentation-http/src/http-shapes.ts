@@ -10,6 +10,7 @@ import { errorType } from '@connmetrics/core';
 export type Listener<T> = (this: T, ...args: any[]) => void;
 
 export interface EmitterLike<T> {
+  on(event: string, listener: Listener<T>): unknown;
   once(event: string, listener: Listener<T>): unknown;
   removeListener(event: string, listener: Listener<T>): unknown;
 }
@@ -36,6 +37,10 @@ export interface ClientRequestLike extends EmitterLike<ClientRequestLike> {
   readonly host?: unknown;
   readonly protocol?: unknown;
   readonly upgradeOrConnect?: unknown;
+  readonly method?: unknown;
+  /** Whether the connection stays open after this request: the client's choice once sent, false after a server's `Connection: close`. */
+  readonly shouldKeepAlive?: unknown;
+  readonly destroyed?: unknown;
   readonly res?: { readonly complete?: unknown } | null;
   getHeader?(name: string): unknown;
 }
@@ -47,12 +52,24 @@ export interface SocketLike extends EmitterLike<SocketLike> {
   readonly encrypted?: unknown;
   readonly remoteAddress?: string;
   readonly errored?: unknown;
+  /** True once the peer ended its side (a FIN). */
+  readonly readableEnded?: unknown;
   /** Node's: true once a TLS socket's handshake completed. */
   readonly _secureEstablished?: unknown;
   /** Node's: for TLS started on an existing socket (a proxy tunnel), that socket. */
   readonly _parent?: object | null;
   /** Node's: the request the socket currently serves (null while idle in an agent). */
   readonly _httpMessage?: ClientRequestLike | null;
+}
+
+/**
+ * Whether a request hands its new connection over instead of using it: a
+ * CONNECT (the socket becomes a tunnel, counted once as the connection of
+ * whatever runs through it) or a protocol upgrade. Asked only of requests on
+ * connections not yet known, never per reuse.
+ */
+export function takesOver(request: ClientRequestLike): boolean {
+  return request.method === 'CONNECT' || (typeof request.getHeader === 'function' && request.getHeader('upgrade') !== undefined);
 }
 
 export function isAgent(value: unknown): value is AgentLike {
@@ -93,9 +110,22 @@ export function nameHolding(lists: SocketLists | undefined, socket: object): str
   return undefined;
 }
 
-/** Whether the agent has just queued `request` (it is the newest entry of one of its waiting lists). */
-export function isQueued(agent: AgentLike, request: object): boolean {
-  return nameOfNewest(agent.requests, request) !== undefined;
+/** The agent's name for the origin whose queue `request` just entered (the newest entry of a waiting list), if it did. */
+export function queueOf(agent: AgentLike, request: object): string | undefined {
+  return nameOfNewest(agent.requests, request);
+}
+
+/**
+ * Whether one of these connections has finished its response and is only
+ * waiting for Node to free it (a tick later): a request queued now gets it
+ * without waiting for a connection.
+ */
+export function oneIsFinishing(sockets: readonly object[] | undefined): boolean {
+  if (!sockets) return false;
+  for (let i = 0; i < sockets.length; i += 1) {
+    if ((sockets[i] as SocketLike)._httpMessage?.res?.complete === true) return true;
+  }
+  return false;
 }
 
 /** Calls `visit` for every socket in every list (an agent's idle connections, say). */
