@@ -1,12 +1,12 @@
 import { postgresAddress, requireReachable } from '@connmetrics/test-harness';
-import { CLOSED, CONNECT, COUNT, CREATED, DNS, ERROR_TYPE, FAILED, POOL_NAME, REUSED, runPgFixture } from './support/fixtures';
+import { CLOSED, CONNECT, COUNT, CREATED, DNS, ERROR_TYPE, FAILED, POOL_NAME, REUSED, SERVER, runPgFixture } from './support/fixtures';
 
 beforeAll(async () => {
   const { host, port } = postgresAddress();
   await requireReachable('PostgreSQL', host, port);
 });
 
-const bare = { 'network.protocol.name': 'postgresql', 'db.system.name': 'postgresql', 'server.address': '127.0.0.1', 'server.port': 5432 };
+const bare = { 'network.protocol.name': 'postgresql', 'db.system.name': 'postgresql', 'server.address': SERVER.address, 'server.port': SERVER.port };
 
 describe('pg.Client without a pool: a use is a query', () => {
   test('10 sequential new Client(), connect, query, end: created 10, reused 0, closed 10', async () => {

@@ -1,12 +1,12 @@
 import { postgresAddress, requireReachable, type MetricsSnapshot } from '@connmetrics/test-harness';
-import { CLOSED, CREATED, CREATE_TIME, REUSED, USE_TIME, WAIT_TIME, runPgFixture } from './support/fixtures';
+import { CLOSED, CREATED, CREATE_TIME, REUSED, USE_TIME, WAIT_TIME, runPgFixture, sharedPoolName } from './support/fixtures';
 
 beforeAll(async () => {
   const { host, port } = postgresAddress();
   await requireReachable('PostgreSQL', host, port);
 });
 
-const pooled = { 'db.client.connection.pool.name': '127.0.0.1:5432/test' };
+const pooled = { 'db.client.connection.pool.name': sharedPoolName() };
 const bare = { 'db.client.connection.pool.name': undefined };
 
 /** The numbers of the shared workload: a pool (max 3, 30 queries at once), then a bare client (10 queries). */

@@ -19,6 +19,8 @@ import {
   pool,
   runPgFixture,
   used,
+  SERVER,
+  sharedPoolName,
 } from './support/fixtures';
 
 interface SeenError {
@@ -77,8 +79,8 @@ describe('pg.Pool', () => {
     expect(after.attributeSets(CREATED)).toContainEqual({
       'network.protocol.name': 'postgresql',
       'db.system.name': 'postgresql',
-      'server.address': '127.0.0.1',
-      'server.port': 5432,
+      'server.address': SERVER.address,
+      'server.port': SERVER.port,
       'db.client.connection.pool.name': name,
     });
     expect(after.attributeSets(COUNT)).toEqual(expect.arrayContaining([used(name), idle(name)]));
@@ -127,7 +129,7 @@ describe('pg.Pool', () => {
 
   test('without a name, pools are named host:port/database, and pools sharing a name add up', async () => {
     const { snapshots } = await runPgFixture('pool.js', 'sameName');
-    const name = '127.0.0.1:5432/test';
+    const name = sharedPoolName();
     const both = snapshots.both!;
     expect(both.sum(CREATED, pool(name))).toBe(3);
     expect(both.sum(REUSED, pool(name))).toBe(0);
