@@ -38,3 +38,4 @@ export { MethodWrap, MethodWraps, type WrapperFactory } from './method-wrap';
 export { SeriesCounter, type CounterSeries } from './series-counter';
 export { markConnectionOwner, connectionOwner } from './connection-owners';
 export { tlsOutcomeOf, tlsHandshakeAttributes, type TlsOutcome } from './tls-handshake';
+export { loadedModuleFiles, versionInRange, type LoadedModuleFile } from './loaded-modules';
