@@ -41,7 +41,7 @@ export interface SecuringObserver {
 
 export interface ConnectObserver {
   /** An attempt starts; undefined to leave it unobserved. Must not throw. */
-  attemptStarted(connector: object, address: unknown): ConnectAttempt | undefined;
+  attemptStarted(connector: object, address: unknown, options: unknown): ConnectAttempt | undefined;
 }
 
 type Connect = (this: object, address: unknown, secureConnector: unknown, ...rest: unknown[]) => unknown;
@@ -65,22 +65,36 @@ export interface Wrapper {
   unwrap(prototype: ConnectorPrototype, name: 'connect'): void;
 }
 
+/** The exports of grpc-js's transport.js this patch reads. */
+export interface TransportExports {
+  Http2SubchannelConnector?: ConnectorClass;
+}
+
+/** Wraps the connector's `connect` in a transport.js module's exports; idempotent. Returns whether it is wrapped. */
+export function patchTransport(moduleExports: TransportExports | undefined, observer: ConnectObserver, shim: Wrapper): boolean {
+  const prototype = moduleExports?.Http2SubchannelConnector?.prototype;
+  if (!prototype || typeof prototype.connect !== 'function') return false;
+  if (!isWrapped(prototype.connect as unknown as ShimWrapped)) {
+    shim.wrap(prototype, 'connect', (original) => observedConnect(original, observer));
+  }
+  return true;
+}
+
+export function unpatchTransport(moduleExports: TransportExports | undefined, shim: Wrapper): void {
+  const prototype = moduleExports?.Http2SubchannelConnector?.prototype;
+  if (prototype && isWrapped(prototype.connect as unknown as ShimWrapped)) shim.unwrap(prototype, 'connect');
+}
+
 /** The module definition that patches grpc-js's connector while the instrumentation is enabled. */
 export function grpcJsModuleDefinition(observer: ConnectObserver, shim: Wrapper): InstrumentationNodeModuleDefinition {
   const transportFile = new InstrumentationNodeModuleFile(
     GRPC_JS_TRANSPORT_FILE,
     SUPPORTED_GRPC_JS_VERSIONS,
-    (moduleExports: { Http2SubchannelConnector?: ConnectorClass }) => {
-      const prototype = moduleExports?.Http2SubchannelConnector?.prototype;
-      if (prototype && typeof prototype.connect === 'function') {
-        shim.wrap(prototype, 'connect', (original) => observedConnect(original, observer));
-      }
+    (moduleExports: TransportExports) => {
+      patchTransport(moduleExports, observer, shim);
       return moduleExports;
     },
-    (moduleExports: { Http2SubchannelConnector?: ConnectorClass }) => {
-      const prototype = moduleExports?.Http2SubchannelConnector?.prototype;
-      if (prototype && isWrapped(prototype.connect as unknown as ShimWrapped)) shim.unwrap(prototype, 'connect');
-    },
+    (moduleExports: TransportExports) => unpatchTransport(moduleExports, shim),
   );
   return new InstrumentationNodeModuleDefinition(GRPC_JS_MODULE, SUPPORTED_GRPC_JS_VERSIONS, undefined, undefined, [
     transportFile,
@@ -89,7 +103,7 @@ export function grpcJsModuleDefinition(observer: ConnectObserver, shim: Wrapper)
 
 function observedConnect(original: Connect, observer: ConnectObserver): Connect {
   return function connect(this: object, address: unknown, secureConnector: unknown, ...rest: unknown[]): unknown {
-    const attempt = observer.attemptStarted(this, address);
+    const attempt = observer.attemptStarted(this, address, rest[0]);
     if (!attempt) return original.call(this, address, secureConnector, ...rest);
     const result = original.call(this, address, observedSecureConnector(secureConnector, attempt), ...rest);
     if (isPromise(result)) {

@@ -14,13 +14,24 @@ import {
   type ConnectionInstruments,
   type ConnectionState,
   connectionOwner,
-  CLOSE_REASON_CLIENT_CLOSED,
+  loadedModuleFiles,
+  versionInRange,
 } from '@connmetrics/core';
 import { GRPC_DEFAULT_PORT, grpcTargetAuthority, parseAuthority, type ServerEndpoint } from './authority';
 import { Http2Channel, type StreamErrorMessage, type StreamMessage } from './channels';
 import { connectAttempt, type AttemptHost } from './connect-attempt';
-import { grpcJsModuleDefinition, type ConnectAttempt } from './grpc-js-patch';
+import {
+  GRPC_JS_TRANSPORT_FILE,
+  grpcJsModuleDefinition,
+  patchTransport,
+  unpatchTransport,
+  type ConnectAttempt,
+  type ConnectObserver,
+  type TransportExports,
+  type Wrapper,
+} from './grpc-js-patch';
 import { isPushed, remoteAddressOf, sessionError, sessionSocket } from './http2-session';
+import { sessionCloseCause, type SessionEnd } from './close-cause';
 import { authorityOf, isGrpcRequest } from './request-headers';
 import type { GrpcConnectionInstrumentationConfig } from './types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
@@ -46,7 +57,17 @@ interface PendingSession extends SessionTarget {
 /** The session listeners of one instrumentation; `this` is the session. */
 interface SessionListeners {
   readonly connect: (this: Http2Session) => void;
+  readonly goaway: (this: Http2Session, errorCode: number) => void;
   readonly close: (this: Http2Session) => void;
+}
+
+/** grpc-js's default idle timeout (`grpc.client_idle_timeout_ms`), and its minimum. */
+const GRPC_JS_IDLE_TIMEOUT_MS = 30 * 60 * 1000;
+const GRPC_JS_MIN_IDLE_TIMEOUT_MS = 1000;
+
+function idleTimeoutOf(options: unknown): number {
+  const value = (options as Record<string, unknown> | null | undefined)?.['grpc.client_idle_timeout_ms'];
+  return Math.max(typeof value === 'number' && value > 0 ? value : GRPC_JS_IDLE_TIMEOUT_MS, GRPC_JS_MIN_IDLE_TIMEOUT_MS);
 }
 
 /**
@@ -76,6 +97,11 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
   declare private _watched: Set<Http2Session> | undefined;
   declare private _listeners: SessionListeners | undefined;
   declare private _attemptHost: AttemptHost | undefined;
+  /** transport.js exports patched at enable() because they were loaded before. */
+  declare private _latePatched: Set<TransportExports> | undefined;
+  declare private _warnedUnpatchable: boolean | undefined;
+  /** What each watched session showed before its close (GOAWAY, grpc-js idle timeout). */
+  declare private _ends: WeakMap<Http2Session, SessionEnd> | undefined;
   /** The protocol of the connection whose attributes are being computed (see `protocolName`). */
   declare private _protocol: string | undefined;
 
@@ -112,13 +138,43 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
     return (this._watched ??= new Set());
   }
 
+  private get connectObserver(): ConnectObserver {
+    return { attemptStarted: (connector, address, options) => this.onConnectAttempt(connector, address, options) };
+  }
+
+  private get wrapper(): Wrapper {
+    return { wrap: (prototype, name, wrapper) => this._wrap(prototype, name, wrapper), unwrap: (prototype, name) => this._unwrap(prototype, name) };
+  }
+
   protected override init(): InstrumentationModuleDefinition[] {
-    return [
-      grpcJsModuleDefinition(
-        { attemptStarted: (connector, address) => this.onConnectAttempt(connector, address) },
-        { wrap: (prototype, name, wrapper) => this._wrap(prototype, name, wrapper), unwrap: (prototype, name) => this._unwrap(prototype, name) },
-      ),
-    ];
+    return [grpcJsModuleDefinition(this.connectObserver, this.wrapper)];
+  }
+
+  override enable(): void {
+    super.enable();
+    this.patchLoadedCopies();
+  }
+
+  /**
+   * Copies of grpc-js loaded before this instrumentation (`require('@opentelemetry/sdk-node')`
+   * loads one through its OTLP/gRPC exporter): their connector is patched now, so
+   * that refused attempts and TLS handshakes count whatever the load order.
+   */
+  private patchLoadedCopies(): void {
+    this.guarded('grpc-js loaded before the instrumentation', () => {
+      for (const copy of loadedModuleFiles(GRPC_JS_TRANSPORT_FILE)) {
+        const exports = copy.exports as TransportExports | undefined;
+        if (versionInRange(copy.version, '1.13.0', '2.0.0') && patchTransport(exports, this.connectObserver, this.wrapper)) {
+          (this._latePatched ??= new Set()).add(exports!);
+        } else if (!this._warnedUnpatchable) {
+          this._warnedUnpatchable = true;
+          this._diag.warn(
+            `@grpc/grpc-js ${copy.version ?? '(unknown version)'} was loaded before this instrumentation and its connector cannot be patched: ` +
+              'calls and sessions are counted, failed attempts and TLS handshakes are not. Use @grpc/grpc-js >=1.13 <2, or enable the instrumentation before grpc-js is loaded.',
+          );
+        }
+      }
+    });
   }
 
   protected openConnectionStates(): Iterable<ConnectionState> {
@@ -127,10 +183,13 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
   }
 
   protected override onDisabled(): void {
+    for (const exports of this._latePatched ?? []) unpatchTransport(exports, this.wrapper);
+    this._latePatched = undefined;
     const listeners = this._listeners;
     if (listeners) {
       for (const session of this.watched) {
         session.removeListener('connect', listeners.connect);
+        session.removeListener('goaway', listeners.goaway);
         session.removeListener('close', listeners.close);
       }
     }
@@ -139,6 +198,7 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
     this._pendingStreams = undefined;
     this._inFlight = undefined;
     this._pending = undefined;
+    this._ends = undefined;
   }
 
   protected channelHandlers(): ChannelHandlers {
@@ -228,6 +288,7 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
     this.watched.delete(session);
     const listeners = this.listeners;
     session.removeListener('connect', listeners.connect);
+    session.removeListener('goaway', listeners.goaway);
     const pending = this.pending.get(session);
     if (pending) {
       this.pending.delete(session);
@@ -237,7 +298,8 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
       });
       return;
     }
-    const state = this.tracker.closed(session, { reason: CLOSE_REASON_CLIENT_CLOSED });
+    const cause = sessionCloseCause(session, sessionSocket(session) as never, this._ends?.get(session), this.tracker.get(session));
+    const state = this.tracker.closed(session, cause);
     // An adopted session's lifetime began before it was seen: not recorded.
     if (state?.observedFromStart) {
       this._httpInstruments.connectionDuration.record((performance.now() - state.readyAt) / 1000, state.attributes);
@@ -258,6 +320,7 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
     this.watched.add(session);
     const listeners = this.listeners;
     if (session.connecting) session.once('connect', listeners.connect);
+    session.once('goaway', listeners.goaway);
     session.once('close', listeners.close);
   }
 
@@ -271,12 +334,23 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
           if (instrumentation.pending.has(session)) instrumentation.sessionReady(session);
         });
       },
+      goaway(this: Http2Session, errorCode: number) {
+        const session = this;
+        instrumentation.guarded('session goaway', () => instrumentation.sessionEnd(session).goawayCode = errorCode);
+      },
       close(this: Http2Session) {
         const session = this;
         instrumentation.guarded('session close', () => instrumentation.onSessionClose(session));
       },
     };
     return this._listeners;
+  }
+
+  private sessionEnd(session: Http2Session): SessionEnd {
+    const ends = (this._ends ??= new WeakMap());
+    let end = ends.get(session);
+    if (!end) ends.set(session, (end = {}));
+    return end;
   }
 
   /** Claims the DNS, TCP and TLS phases of the socket the session was connected over. */
@@ -304,7 +378,7 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
 
   // --- grpc-js connector patch: attempts, TCP socket, TLS ----------------------
 
-  private onConnectAttempt(connector: object, address: unknown): ConnectAttempt | undefined {
+  private onConnectAttempt(connector: object, address: unknown, options: unknown): ConnectAttempt | undefined {
     let attempt: ConnectAttempt | undefined;
     this.guarded('grpc-js connect', () => {
       if (!this.isEnabled()) return;
@@ -317,7 +391,7 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
           ? parseAuthority(authority, GRPC_DEFAULT_PORT)
           : { address: serverAddress(host), port: serverPort(port) };
       const peer = typeof host === 'string' ? host : undefined;
-      attempt = connectAttempt(this.attemptHost, this.attributesOf({ protocol: PROTOCOL_GRPC, endpoint }, undefined, peer));
+      attempt = connectAttempt(this.attemptHost, this.attributesOf({ protocol: PROTOCOL_GRPC, endpoint }, undefined, peer), idleTimeoutOf(options));
     });
     return attempt;
   }
@@ -337,7 +411,10 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
       },
       guarded: (name, hook) => this.guarded(name, hook),
       claimSocket: (socket, attributes) => void this.claimSocket(socket, attributes),
-      sessionConnected: (session, attributes) => this.sessionCreated(session, attributes),
+      sessionConnected: (session, attributes, idleTimeoutMs) => {
+        if (idleTimeoutMs !== undefined) this.sessionEnd(session).idleTimeoutMs = idleTimeoutMs;
+        this.sessionCreated(session, attributes);
+      },
     });
   }
 }

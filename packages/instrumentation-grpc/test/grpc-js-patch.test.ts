@@ -124,3 +124,16 @@ describe('grpc-js with its connector patched', () => {
     });
   });
 });
+
+describe('close reasons', () => {
+  test('client.close() is client_closed, the server GOAWAY (graceful shutdown) is server_closed; uses per session', async () => {
+    const result = await run<{ ports: [number, number]; closed: Record<string, number>; uses: number; idle: number }>('closeReasons');
+    const [closing, shutting] = result.ports;
+    expect(result.closed).toEqual({
+      [`${closing}:client_closed:`]: 1,
+      [`${shutting}:server_closed:`]: 1,
+    });
+    expect(result.uses).toBe(3 + 4);
+    expect(result.idle).toBe(2); // each was idle when it closed
+  });
+});
