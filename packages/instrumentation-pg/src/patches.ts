@@ -72,29 +72,25 @@ function clientConnect(hooks: PgHooks) {
 
 function clientQuery(hooks: PgHooks) {
   return (original: AnyFunction): AnyFunction =>
-    function query(this: PgClient, ...args: unknown[]) {
+    function query(this: PgClient) {
       hooks.clientQuery(this);
-      return original.apply(this, args);
+      return original.apply(this, arguments as unknown as unknown[]);
     };
 }
 
 function poolConnect(hooks: PgHooks) {
   return (original: AnyFunction): AnyFunction =>
-    function connect(this: PgPool, ...args: unknown[]) {
+    function connect(this: PgPool, callback?: unknown) {
       const checkout = hooks.checkoutStarted(this);
-      if (!checkout) return original.apply(this, args);
-      const [callback, ...rest] = args;
+      if (!checkout) return original.apply(this, arguments as unknown as unknown[]);
       if (typeof callback === 'function') {
-        return original.call(
-          this,
-          function (this: unknown, error: unknown, client: unknown) {
-            hooks.checkoutEnded(checkout, error, client);
-            return callback.apply(this, arguments);
-          },
-          ...rest,
-        );
+        // pg-pool's connect() takes only the callback.
+        return original.call(this, function (this: unknown, error: unknown, client: unknown) {
+          hooks.checkoutEnded(checkout, error, client);
+          return callback.apply(this, arguments);
+        });
       }
-      const result = original.apply(this, args);
+      const result = original.apply(this, arguments as unknown as unknown[]);
       if (!isThenable(result)) return result;
       // The application gets a promise that settles exactly as pg-pool's does.
       return result.then(

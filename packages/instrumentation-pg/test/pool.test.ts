@@ -19,6 +19,10 @@ import {
   pool,
   runPgFixture,
   used,
+  CLOSE_REASON,
+  IDLE_TIME,
+  REUSE_FAILED,
+  USES,
   SERVER,
   sharedPoolName,
 } from './support/fixtures';
@@ -180,7 +184,7 @@ describe('pg.Pool', () => {
     expect(snapshots.later!.sum(MAX)).toBe(0);
   });
 
-  test('pg_terminate_backend on an idle pooled connection: dropped with error.type 57P01, gauges exact, next checkout created', async () => {
+  test('pg_terminate_backend on an idle pooled connection: server_closed (no error.type), no reuse failure (pg-pool dropped it before any checkout), gauges exact, next checkout created', async () => {
     const { snapshots, values } = await runPgFixture<{ poolErrors: SeenError[]; samePid: boolean }>('pool.js', 'terminated');
     const name = 'terminated';
     expect(values.poolErrors).toEqual([
@@ -194,8 +198,11 @@ describe('pg.Pool', () => {
     const terminated = snapshots.terminated!;
     expect(terminated.sum(COUNT, used(name))).toBe(0);
     expect(terminated.sum(COUNT, idle(name))).toBe(0);
-    expect(terminated.sum(CLOSED, { ...pool(name), [ERROR_TYPE]: '57P01' })).toBe(1);
+    expect(terminated.sum(CLOSED, { ...pool(name), [CLOSE_REASON]: 'server_closed', [ERROR_TYPE]: undefined })).toBe(1);
     expect(terminated.sum(CLOSED, pool(name))).toBe(1);
+    expect(terminated.count(IDLE_TIME, { ...pool(name), [CLOSE_REASON]: 'server_closed' })).toBe(1);
+    expect([terminated.count(USES, pool(name)), terminated.histogramSum(USES, pool(name))]).toEqual([1, 3]);
+    expect(terminated.sum(REUSE_FAILED)).toBe(0);
 
     const after = snapshots.after!;
     expect(values.samePid).toBe(false);
@@ -215,12 +222,47 @@ describe('pg.Pool', () => {
       message: 'terminating connection due to administrator command',
     });
     const terminated = snapshots.terminated!;
-    expect(terminated.sum(CLOSED, { ...pool(name), [ERROR_TYPE]: '57P01' })).toBe(1);
+    expect(terminated.sum(CLOSED, { ...pool(name), [CLOSE_REASON]: 'server_closed', [ERROR_TYPE]: undefined })).toBe(1);
+    expect(terminated.sum(REUSE_FAILED)).toBe(0); // the connection's first use: no reuse failure
+    expect(terminated.count(IDLE_TIME)).toBe(1); // the application released it before its socket closed
     expect(terminated.sum(COUNT, pool(name))).toBe(0);
     expect(terminated.count(USE_TIME, pool(name))).toBe(1);
     const after = snapshots.after!;
     expect(after.sum(CREATED, pool(name))).toBe(2);
     expect(after.sum(REUSED, pool(name))).toBe(0);
     expect(after.sum(COUNT, idle(name))).toBe(1);
+  });
+
+  test('the keep-alive race: a backend terminated while idle in the pool, the next checkout (a reuse) fails its query: reuse_failed 1 with the error the application saw', async () => {
+    const { snapshots, values } = await runPgFixture<{ sameClient: boolean; queryError: SeenError; newBackend: boolean }>('pool.js', 'terminatedRace');
+    const name = 'terminated-race';
+    expect(values.sameClient).toBe(true); // the checkout got the idle connection whose backend was gone
+    expect(values.newBackend).toBe(true);
+    const seenType = values.queryError.code ?? 'connection_terminated';
+    expect(['57P01', 'ECONNRESET']).toContain(seenType);
+    const terminated = snapshots.terminated!;
+    expect(terminated.sum(REUSE_FAILED, { ...pool(name), [ERROR_TYPE]: seenType })).toBe(1);
+    expect(terminated.sum(REUSE_FAILED)).toBe(1);
+    const reason = seenType === '57P01' ? { [CLOSE_REASON]: 'server_closed', [ERROR_TYPE]: undefined } : { [CLOSE_REASON]: 'error', [ERROR_TYPE]: seenType };
+    expect(terminated.sum(CLOSED, { ...pool(name), ...reason })).toBe(1);
+    expect(terminated.sum(CLOSED, pool(name))).toBe(1);
+    expect(terminated.sum(CREATED, pool(name))).toBe(1);
+    expect(terminated.sum(REUSED, pool(name))).toBe(1);
+    expect(snapshots.after!.sum(CREATED, pool(name))).toBe(2);
+  });
+
+  test('pool close reasons: idleTimeoutMillis is idle_timeout (idle ≥ the timeout), release(true) and maxUses are client_closed', async () => {
+    const { snapshots } = await runPgFixture('pool.js', 'poolCloses');
+    const after = snapshots.after!;
+    expect(after.sum(CLOSED, { ...pool('idle-timeout'), [CLOSE_REASON]: 'idle_timeout' })).toBe(1);
+    expect(after.sum(CLOSED, pool('idle-timeout'))).toBe(1);
+    expect(after.count(IDLE_TIME, { ...pool('idle-timeout'), [CLOSE_REASON]: 'idle_timeout' })).toBe(1);
+    expect(after.histogramSum(IDLE_TIME, pool('idle-timeout'))).toBeGreaterThanOrEqual(0.095); // the pool's 100 ms, less timer slack
+    expect(after.sum(CLOSED, { ...pool('release-true'), [CLOSE_REASON]: 'client_closed' })).toBe(1);
+    expect(after.sum(CLOSED, pool('release-true'))).toBe(1);
+    expect(after.sum(CLOSED, { ...pool('max-uses'), [CLOSE_REASON]: 'client_closed' })).toBe(1);
+    expect(after.sum(CLOSED, pool('max-uses'))).toBe(1);
+    expect([after.count(USES, pool('max-uses')), after.histogramSum(USES, pool('max-uses'))]).toEqual([1, 3]);
+    expect(after.sum(REUSE_FAILED)).toBe(0);
   });
 });
