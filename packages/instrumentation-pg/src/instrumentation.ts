@@ -13,7 +13,7 @@ import {
   type DbConnectionInstruments,
 } from '@connmetrics/core';
 import type { PgClient, PgPool } from './internal-types';
-import { pgModuleDefinitions, type Checkout, type PgHooks } from './patches';
+import { pgModuleDefinitions, type CheckoutStart, type PgHooks } from './patches';
 import { PgConnections } from './pg-connections';
 import { PoolGauges } from './pool-gauges';
 import { PoolRegistry, type PoolState } from './pool-registry';
@@ -133,7 +133,7 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
           reportFailure(diag, 'pg clientQuery', error);
         }
       },
-      checkoutStarted(pool: PgPool): Checkout | undefined {
+      checkoutStarted(pool: PgPool): CheckoutStart | undefined {
         if (!instrumentation._enabled) return undefined;
         try {
           return instrumentation.connections.checkoutStarted(pool);
@@ -142,10 +142,10 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
           return undefined;
         }
       },
-      checkoutEnded(checkout: Checkout, error: unknown, client: unknown): void {
+      checkoutEnded(pool: PgPool, startedAt: CheckoutStart, error: unknown, client: unknown): void {
         if (!instrumentation._enabled) return;
         try {
-          instrumentation.connections.checkoutEnded(checkout, error, client);
+          instrumentation.connections.checkoutEnded(pool, startedAt, error, client);
         } catch (hookError) {
           reportFailure(diag, 'pg checkoutEnded', hookError);
         }

@@ -22,11 +22,8 @@ import type { PgClient, PgPool } from './internal-types';
 export const SUPPORTED_PG_VERSIONS = ['>=8.0.3 <9'];
 export const SUPPORTED_PG_POOL_VERSIONS = ['>=3.0.0 <4'];
 
-/** A checkout in progress, from Pool#connect() to its outcome. */
-export interface Checkout {
-  readonly pool: PgPool;
-  readonly startedAt: number;
-}
+/** A checkout in progress is its start (`performance.now()`), carried by the wrapper: no object per checkout. */
+export type CheckoutStart = number;
 
 /** What the wrappers report; every hook is guarded by the instrumentation and never throws. */
 export interface PgHooks {
@@ -35,8 +32,8 @@ export interface PgHooks {
   clientConnectCalled(client: PgClient, threw: boolean): void;
   clientQuery(client: PgClient): void;
   /** undefined: do not follow this checkout. */
-  checkoutStarted(pool: PgPool): Checkout | undefined;
-  checkoutEnded(checkout: Checkout, error: unknown, client: unknown): void;
+  checkoutStarted(pool: PgPool): CheckoutStart | undefined;
+  checkoutEnded(pool: PgPool, startedAt: CheckoutStart, error: unknown, client: unknown): void;
   /** Runs pg-pool's newClient(), telling the Client#connect hook which pool owns the new client. */
   creatingClient<T>(pool: PgPool, create: () => T): T;
 }
@@ -81,12 +78,13 @@ function clientQuery(hooks: PgHooks) {
 function poolConnect(hooks: PgHooks) {
   return (original: AnyFunction): AnyFunction =>
     function connect(this: PgPool, callback?: unknown) {
-      const checkout = hooks.checkoutStarted(this);
-      if (!checkout) return original.apply(this, arguments as unknown as unknown[]);
+      const startedAt = hooks.checkoutStarted(this);
+      if (startedAt === undefined) return original.apply(this, arguments as unknown as unknown[]);
+      const pool = this;
       if (typeof callback === 'function') {
         // pg-pool's connect() takes only the callback.
         return original.call(this, function (this: unknown, error: unknown, client: unknown) {
-          hooks.checkoutEnded(checkout, error, client);
+          hooks.checkoutEnded(pool, startedAt, error, client);
           return callback.apply(this, arguments);
         });
       }
@@ -95,11 +93,11 @@ function poolConnect(hooks: PgHooks) {
       // The application gets a promise that settles exactly as pg-pool's does.
       return result.then(
         (client) => {
-          hooks.checkoutEnded(checkout, undefined, client);
+          hooks.checkoutEnded(pool, startedAt, undefined, client);
           return client;
         },
         (error: unknown) => {
-          hooks.checkoutEnded(checkout, error, undefined);
+          hooks.checkoutEnded(pool, startedAt, error, undefined);
           throw error;
         },
       );

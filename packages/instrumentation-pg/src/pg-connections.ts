@@ -24,7 +24,7 @@ import { ConnectAttempt, type AttemptObserver } from './connect-attempt';
 import { ConnectionLifetime, type LifetimeObserver } from './connection-lifetime';
 import { isPoolTimeout } from './error-type';
 import type { PgClient, PgPool } from './internal-types';
-import type { Checkout } from './patches';
+import type { CheckoutStart } from './patches';
 import type { PoolRegistry, PoolState } from './pool-registry';
 import { clientTarget, type ServerTarget } from './server-target';
 
@@ -218,14 +218,14 @@ export class PgConnections {
 
   // --- pools -----------------------------------------------------------------
 
-  checkoutStarted(pool: PgPool): Checkout | undefined {
+  checkoutStarted(pool: PgPool): CheckoutStart | undefined {
     if (pool.ending) return undefined;
     this.host.pools.register(pool);
-    return { pool, startedAt: performance.now() };
+    return performance.now();
   }
 
-  checkoutEnded(checkout: Checkout, error: unknown, client: unknown): void {
-    const pool = this.host.pools.get(checkout.pool);
+  checkoutEnded(pgPool: PgPool, startedAt: CheckoutStart, error: unknown, client: unknown): void {
+    const pool = this.host.pools.get(pgPool);
     if (!pool) return; // disabled since the checkout started
     if (error) {
       if (isPoolTimeout(error)) this.host.dbInstruments.timeouts.add(1, pool.attributes.pool);
@@ -235,7 +235,7 @@ export class PgConnections {
     // The client's server target is read only while the pool is unnamed: not per checkout.
     if (!pool.isNamed) pool.identify(clientTarget(client));
     const now = performance.now();
-    this.host.dbInstruments.waitTime.record(Math.max(0, now - checkout.startedAt) / 1000, pool.attributes.pool);
+    this.host.dbInstruments.waitTime.record(Math.max(0, now - startedAt) / 1000, pool.attributes.pool);
     // Created and reused need the client's connection attempt, which only pg's JavaScript client shows.
     let record = this.records.get(client);
     if (hasConnection(client)) {
