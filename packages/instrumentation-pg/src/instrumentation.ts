@@ -13,7 +13,7 @@ import {
   type DbConnectionInstruments,
 } from '@connmetrics/core';
 import type { PgClient, PgPool } from './internal-types';
-import { pgModuleDefinitions, type CheckoutStart, type PgHooks } from './patches';
+import { patchLoadedCopies, pgModuleDefinitions, type CheckoutStart, type PgHooks } from './patches';
 import { PgConnections } from './pg-connections';
 import { PoolGauges } from './pool-gauges';
 import { PoolRegistry, type PoolState } from './pool-registry';
@@ -40,6 +40,9 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
   declare private _methodWraps: MethodWraps | undefined;
   declare private _pools: PoolRegistry | undefined;
   declare private _gauges: PoolGauges | undefined;
+  declare private _pgHooks: PgHooks | undefined;
+  /** Prototypes patched at enable() because pg was loaded before. */
+  declare private _latePatched: Set<object> | undefined;
 
   constructor(config: PgConnectionInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -82,12 +85,34 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
 
   protected override init(): InstrumentationModuleDefinition[] {
     return pgModuleDefinitions(
-      this.hooks(),
+      this.pgHooks,
       // Not shimmer: @opentelemetry/instrumentation-pg unwraps any shimmer wrapper it finds (and we would
       // unwrap theirs), so whichever was enabled second would silence the other.
       (target, name, wrapper) => this.methodWraps.wrap(target, name, wrapper),
       (target, name) => this.methodWraps.unwrap(target, name),
     );
+  }
+
+  override enable(): void {
+    super.enable();
+    // pg loaded before this instrumentation existed: its prototypes are patched now.
+    this.guarded('pg loaded before the instrumentation', () =>
+      patchLoadedCopies(this.pgHooks, (target, name, wrapper) => {
+        (this._latePatched ??= new Set()).add(target);
+        this.methodWraps.wrap(target, name, wrapper);
+      }),
+    );
+  }
+
+  override disable(): void {
+    super.disable();
+    this.guarded('pg loaded before the instrumentation', () => {
+      for (const target of this._latePatched ?? []) for (const name of ['connect', 'query', 'newClient']) this.methodWraps.unwrap(target, name);
+    });
+  }
+
+  private get pgHooks(): PgHooks {
+    return (this._pgHooks ??= this.hooks());
   }
 
   /** node-postgres publishes no diagnostics channel. */

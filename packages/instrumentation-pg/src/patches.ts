@@ -17,6 +17,7 @@ import {
   InstrumentationNodeModuleFile,
   type InstrumentationModuleDefinition,
 } from '@opentelemetry/instrumentation';
+import { loadedModuleFiles, versionInRange } from '@connmetrics/core';
 import type { PgClient, PgPool } from './internal-types';
 
 export const SUPPORTED_PG_VERSIONS = ['>=8.0.3 <9'];
@@ -125,6 +126,28 @@ function unpatchClientClass(Client: any, unwrap: Unwrap): void {
   unwrap(prototype, 'query');
 }
 
+function patchPoolClass(Pool: any, hooks: PgHooks, wrap: Wrap): void {
+  const prototype = Pool?.prototype;
+  if (prototype && typeof prototype.connect === 'function' && typeof prototype.newClient === 'function') {
+    wrap(prototype, 'connect', poolConnect(hooks));
+    wrap(prototype, 'newClient', poolNewClient(hooks));
+  }
+}
+
+/**
+ * Patches the copies of pg and pg-pool loaded before the instrumentation (found
+ * in the module cache): prototypes are shared, so clients and pools created
+ * before are counted from their next use (adopted).
+ */
+export function patchLoadedCopies(hooks: PgHooks, wrap: Wrap): void {
+  for (const copy of loadedModuleFiles('pg/lib/client.js')) {
+    if (versionInRange(copy.version, '8.0.3', '9.0.0')) patchClientClass(commonJsExports(copy.exports), hooks, wrap);
+  }
+  for (const copy of loadedModuleFiles('pg-pool/index.js')) {
+    if (versionInRange(copy.version, '3.0.0', '4.0.0')) patchPoolClass(commonJsExports(copy.exports), hooks, wrap);
+  }
+}
+
 export function pgModuleDefinitions(hooks: PgHooks, wrap: Wrap, unwrap: Unwrap): InstrumentationModuleDefinition[] {
   const clientFile = new InstrumentationNodeModuleFile(
     'pg/lib/client.js',
@@ -150,11 +173,7 @@ export function pgModuleDefinitions(hooks: PgHooks, wrap: Wrap, unwrap: Unwrap):
     'pg-pool',
     SUPPORTED_PG_POOL_VERSIONS,
     (exports) => {
-      const prototype = commonJsExports(exports)?.prototype;
-      if (prototype && typeof prototype.connect === 'function' && typeof prototype.newClient === 'function') {
-        wrap(prototype, 'connect', poolConnect(hooks));
-        wrap(prototype, 'newClient', poolNewClient(hooks));
-      }
+      patchPoolClass(commonJsExports(exports), hooks, wrap);
       return exports;
     },
     (exports) => {

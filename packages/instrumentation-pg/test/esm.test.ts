@@ -45,4 +45,14 @@ describe('CommonJS and ES module applications are counted alike', () => {
     });
     expect(workloadNumbers(snapshots.after!)).toEqual(expected);
   });
+
+  test('set up in code, then `await import(\'pg\')` (no loader hook)', async () => {
+    const { snapshots } = await runPgFixture('esm/in-code.mjs', 'workload');
+    expect(workloadNumbers(snapshots.after!)).toEqual(expected);
+  });
+
+  test('pg required before the instrumentation exists: enable() patches the loaded copy', async () => {
+    const { snapshots } = await runPgFixture('loaded-first.js', 'workload');
+    expect(workloadNumbers(snapshots.after!)).toEqual(expected);
+  });
 });
