@@ -12,6 +12,9 @@
  */
 import type { ShimWrapped } from '@opentelemetry/instrumentation';
 import { InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile, isWrapped } from '@opentelemetry/instrumentation';
+import type { Connect, ConnectorPrototype, SecureConnectorLike, TransportExports } from './grpc-js-shapes';
+
+export type { TransportExports } from './grpc-js-shapes';
 
 export const GRPC_JS_MODULE = '@grpc/grpc-js';
 /** The file of grpc-js that defines `Http2SubchannelConnector`. */
@@ -44,30 +47,10 @@ export interface ConnectObserver {
   attemptStarted(connector: object, address: unknown, options: unknown): ConnectAttempt | undefined;
 }
 
-type Connect = (this: object, address: unknown, secureConnector: unknown, ...rest: unknown[]) => unknown;
-
-/** `Http2SubchannelConnector.prototype`, as far as the patch touches it. */
-export interface ConnectorPrototype {
-  connect: Connect;
-}
-
-interface ConnectorClass {
-  prototype: ConnectorPrototype;
-}
-
-interface SecureConnectorLike {
-  connect(socket: unknown): unknown;
-}
-
 /** The instrumentation's own `_wrap`/`_unwrap`, so that `isWrapped()` and unpatching work as for any OTel patch. */
 export interface Wrapper {
   wrap(prototype: ConnectorPrototype, name: 'connect', wrapper: (original: Connect) => Connect): void;
   unwrap(prototype: ConnectorPrototype, name: 'connect'): void;
-}
-
-/** The exports of grpc-js's transport.js this patch reads. */
-export interface TransportExports {
-  Http2SubchannelConnector?: ConnectorClass;
 }
 
 /** Wraps the connector's `connect` in a transport.js module's exports; idempotent. Returns whether it is wrapped. */

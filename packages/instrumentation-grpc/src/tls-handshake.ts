@@ -9,12 +9,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Attributes, Histogram } from '@opentelemetry/api';
 import { errorType, tlsHandshakeAttributes, tlsOutcomeOf } from '@connmetrics/core';
+import type { SecureConnectResult } from './grpc-js-shapes';
 
-/** What grpc-js's secure connector resolves with. */
-interface SecureConnectResult {
-  socket?: unknown;
-  secure?: unknown;
-}
 
 export class TlsHandshakeTimer {
   private readonly startedAt = performance.now();

@@ -33,6 +33,7 @@ export class IORedisConnectionInstrumentation extends ConnectionInstrumentationB
   declare private _counter: RedisConnectionCounter | undefined;
   declare private _connectionCount: OpenConnectionsObserver | undefined;
   declare private _patches: RedisPatches | undefined;
+  declare private _warnedUnpatchable: boolean | undefined;
 
   constructor(config: IORedisConnectionInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -96,7 +97,13 @@ export class IORedisConnectionInstrumentation extends ConnectionInstrumentationB
     this.guarded('ioredis loaded before the instrumentation', () => {
       for (const file of [REDIS_FILE, DATA_HANDLER_FILE] as const) {
         for (const copy of loadedModuleFiles(file)) {
-          if (versionInRange(copy.version, '5.0.0', '7.0.0')) this.patches.patchLoaded(file, copy.exports);
+          if (versionInRange(copy.version, '5.0.0', '7.0.0') && this.patches.patchLoaded(file, copy.exports)) continue;
+          if (this._warnedUnpatchable) continue;
+          this._warnedUnpatchable = true;
+          this._diag.warn(
+            `ioredis ${copy.version ?? '(unknown version)'} was loaded before this instrumentation and cannot be patched: its connections are not counted. ` +
+              'Use ioredis >=5.0 <7.',
+          );
         }
       }
     });
