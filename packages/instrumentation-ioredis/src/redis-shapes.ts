@@ -50,20 +50,13 @@ export interface RedisCommand {
   readonly args?: unknown[];
 }
 
-/** `DataHandler` (built/DataHandler.js): parses a connection's replies; `shiftCommand()` takes the command a reply answers. */
+/**
+ * `DataHandler` (built/DataHandler.js): parses a connection's replies; its
+ * `shiftCommand()` takes the command a reply answers off the queue. `Redis.prototype`
+ * (built/Redis.js) is patched at `connect()` and `sendCommand()`.
+ */
 export interface RedisDataHandler {
   readonly redis?: RedisClient;
-}
-
-/** `Redis.prototype` (built/Redis.js): `connect()` starts an attempt, `sendCommand()` writes or queues a command. */
-export interface RedisPrototype {
-  connect: (...args: unknown[]) => unknown;
-  sendCommand: (...args: unknown[]) => unknown;
-}
-
-/** `DataHandler.prototype`. */
-export interface DataHandlerPrototype {
-  shiftCommand: (...args: unknown[]) => unknown;
 }
 
 /** Status of a client whose connection is ready: commands written now are the application's. */
