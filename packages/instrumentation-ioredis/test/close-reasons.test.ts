@@ -54,4 +54,25 @@ describe.each(IOREDIS_COPIES)('%s (%s): why connections closed', (copy) => {
     expect(after.sum(CLOSED, pool)).toBe(1);
     expect([after.count(USES, pool), after.histogramSum(USES, pool)]).toEqual([1, 3]);
   });
+
+  test('a connection reset (RST) with a BLPOP in flight: closed{error, ECONNRESET}, reuse_failed{ECONNRESET} 1; ioredis resends it and the application sees it succeed', async () => {
+    const run = await runScenario<{ reply: [string, string]; errors: string[]; accepted: number }>('close-reasons', copy, {
+      host: redis.host,
+      port: redis.port,
+      scenario: 'reset',
+    });
+    expect(run.facts.reply[1]).toBe('x');
+    expect(run.facts.errors).toEqual(['ECONNRESET']); // what ioredis emitted
+    expect(run.facts.accepted).toBe(2); // the proxy's view: the first connection and the reconnect
+    const reset = run.snapshot('reset');
+    const pool = { [POOL]: 'reset' };
+    expect(reset.sum(CLOSED, { ...pool, [CLOSE_REASON]: 'error', [ERROR_TYPE]: 'ECONNRESET' })).toBe(1);
+    expect(reset.sum(CLOSED, pool)).toBe(1);
+    expect(reset.sum(REUSE_FAILED, { ...pool, [ERROR_TYPE]: 'ECONNRESET' })).toBe(1);
+    expect(reset.sum(REUSE_FAILED)).toBe(1);
+    expect(reset.count(IDLE_TIME, pool)).toBe(0); // a command was in flight
+    expect([reset.count(USES, pool), reset.histogramSum(USES, pool)]).toEqual([1, 4]);
+    expect(reset.sum(CREATED, pool)).toBe(2);
+    expect(reset.sum(REUSED, pool)).toBe(3); // the second connection's first use is the resent BLPOP
+  });
 });

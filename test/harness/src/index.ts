@@ -14,3 +14,4 @@ export * from './metric-names';
 export { instrumented, nextTick, sameWithAndWithout, type Instrumented, type DrivableInstrumentation } from './instrumented';
 export { startPostgresServer, type PostgresServer, type PostgresServerOptions } from './postgres-server';
 export { startRedisServer, startTlsRedisServer, startRedisCluster, redisCli, type RedisServer, type RestartableRedisServer, type RedisCluster } from './redis-servers';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy';
