@@ -265,4 +265,18 @@ describe('pg.Pool', () => {
     expect([after.count(USES, pool('max-uses')), after.histogramSum(USES, pool('max-uses'))]).toEqual([1, 3]);
     expect(after.sum(REUSE_FAILED)).toBe(0);
   });
+
+  test('connections reset (RST): error{ECONNRESET}; a reused checkout whose query broke is one reuse failure, an idle one none', async () => {
+    const { snapshots, values } = await runPgFixture<{ queryError: SeenError; poolErrors: string[] }>('pool.js', 'reset');
+    expect(values.queryError).toMatchObject({ code: 'ECONNRESET' });
+    expect(values.poolErrors).toEqual(['ECONNRESET']);
+    const reset = snapshots.reset!;
+    for (const name of ['reset-busy', 'reset-idle']) {
+      expect(reset.sum(CLOSED, { ...pool(name), [CLOSE_REASON]: 'error', [ERROR_TYPE]: 'ECONNRESET' })).toBe(1);
+      expect(reset.sum(CLOSED, pool(name))).toBe(1);
+    }
+    expect(reset.sum(REUSE_FAILED, { ...pool('reset-busy'), [ERROR_TYPE]: 'ECONNRESET' })).toBe(1);
+    expect(reset.sum(REUSE_FAILED)).toBe(1);
+    expect([reset.count(USES, pool('reset-busy')), reset.histogramSum(USES, pool('reset-busy'))]).toEqual([1, 2]);
+  });
 });
