@@ -35,12 +35,15 @@ export interface SessionEnd {
   goawayCode?: number;
   /** grpc-js's idle timeout for the channel, when the connector patch saw it. */
   idleTimeoutMs?: number;
+  /** The session's socket, kept from when it was first seen: a destroyed session no longer holds it. */
+  socket?: { errored?: unknown; readableEnded?: boolean };
 }
 
 /** grpc-js's idle timer fires after the timeout exactly; a little slack for timer drift. */
 const IDLE_SLACK = 0.95;
 
-export function sessionCloseCause(session: Http2Session, socket: { errored?: unknown; readableEnded?: boolean } | undefined, end: SessionEnd | undefined, state: ConnectionState | undefined): CloseCause {
+export function sessionCloseCause(session: Http2Session, end: SessionEnd | undefined, state: ConnectionState | undefined): CloseCause {
+  const socket = end?.socket;
   const code = end?.goawayCode;
   if (code !== undefined) {
     if (code === constants.NGHTTP2_NO_ERROR) return { reason: CLOSE_REASON_SERVER_CLOSED };

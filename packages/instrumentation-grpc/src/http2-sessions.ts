@@ -197,7 +197,7 @@ export class Http2Sessions {
       });
       return;
     }
-    const cause = sessionCloseCause(session, sessionSocket(session) as never, this.ends.get(session), this.tracker.get(session));
+    const cause = sessionCloseCause(session, this.ends.get(session), this.tracker.get(session));
     const state = this.tracker.closed(session, cause);
     // An adopted session's lifetime began before it was seen: not recorded.
     if (state?.observedFromStart) {
@@ -217,6 +217,7 @@ export class Http2Sessions {
   private watch(session: Http2Session): void {
     if (this.watched.has(session)) return;
     this.watched.add(session);
+    this.endOf(session).socket = sessionSocket(session) as SessionEnd['socket'];
     if (session.connecting) session.once('connect', this.listeners.connect);
     session.once('goaway', this.listeners.goaway);
     session.once('close', this.listeners.close);

@@ -136,4 +136,8 @@ describe('close reasons', () => {
     expect(result.uses).toBe(3 + 4);
     expect(result.idle).toBe(2); // each was idle when it closed
   });
+
+  test('a session reset (RST) is error with error.type ECONNRESET', async () => {
+    expect(await run('reset')).toEqual({ closedReset: 1, closed: 1, uses: 3 });
+  });
 });
