@@ -224,7 +224,7 @@ describe('pg.Pool', () => {
     const terminated = snapshots.terminated!;
     expect(terminated.sum(CLOSED, { ...pool(name), [CLOSE_REASON]: 'server_closed', [ERROR_TYPE]: undefined })).toBe(1);
     expect(terminated.sum(REUSE_FAILED)).toBe(0); // the connection's first use: no reuse failure
-    expect(terminated.count(IDLE_TIME, pool(name))).toBe(1); // the application released it before its socket closed
+    expect(terminated.count(IDLE_TIME, pool(name))).toBe(0); // it closed while checked out: not idle
     expect(terminated.sum(COUNT, pool(name))).toBe(0);
     expect(terminated.count(USE_TIME, pool(name))).toBe(1);
     const after = snapshots.after!;
