@@ -140,4 +140,10 @@ describe('close reasons', () => {
   test('a session reset (RST) is error with error.type ECONNRESET', async () => {
     expect(await run('reset')).toEqual({ closedReset: 1, closed: 1, uses: 3 });
   });
+
+  test('grpc-js closing a session after its channel idle timeout (grpc.client_idle_timeout_ms) is idle_timeout', async () => {
+    const result = await runFixture<Record<string, unknown>>(fixture, { args: ['idleTimeout'], timeoutMs: 40_000 });
+    expect(result.stderr).toBe('');
+    expect(result.result).toEqual({ idleTimeout: 1, idleTime: 1, atLeastTimeout: true, uses: 2 });
+  }, 45_000);
 });
