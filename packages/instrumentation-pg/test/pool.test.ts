@@ -251,7 +251,7 @@ describe('pg.Pool', () => {
     expect(snapshots.after!.sum(CREATED, pool(name))).toBe(2);
   });
 
-  test('pool close reasons: idleTimeoutMillis is idle_timeout (idle ≥ the timeout), release(true) and maxUses are client_closed', async () => {
+  test('pool close reasons: idleTimeoutMillis is idle_timeout (idle ≥ the timeout), release(true), maxUses and maxLifetimeSeconds are client_closed', async () => {
     const { snapshots } = await runPgFixture('pool.js', 'poolCloses');
     const after = snapshots.after!;
     expect(after.sum(CLOSED, { ...pool('idle-timeout'), [CLOSE_REASON]: 'idle_timeout' })).toBe(1);
@@ -263,6 +263,8 @@ describe('pg.Pool', () => {
     expect(after.sum(CLOSED, { ...pool('max-uses'), [CLOSE_REASON]: 'client_closed' })).toBe(1);
     expect(after.sum(CLOSED, pool('max-uses'))).toBe(1);
     expect([after.count(USES, pool('max-uses')), after.histogramSum(USES, pool('max-uses'))]).toEqual([1, 3]);
+    expect(after.sum(CLOSED, { ...pool('max-lifetime'), [CLOSE_REASON]: 'client_closed' })).toBe(1);
+    expect(after.sum(CLOSED, pool('max-lifetime'))).toBe(1);
     expect(after.sum(REUSE_FAILED)).toBe(0);
   });
 
