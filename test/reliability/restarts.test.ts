@@ -104,7 +104,8 @@ describe('PostgreSQL terminates every backend of the application', () => {
     expect({
       created: last.sum(CREATED, pool),
       reused: last.sum(REUSED, pool),
-      closedTerminated: last.sum(CLOSED, { ...pool, [ERROR_TYPE]: '57P01' }),
+      // 57P01 is the server ending the sessions in order: server_closed, no error.type.
+      closedTerminated: last.sum(CLOSED, { ...pool, 'connmetrics.connection.close.reason': 'server_closed', [ERROR_TYPE]: undefined }),
       closed: last.sum(CLOSED, pool),
     }).toEqual({ created: 6, reused: 3, closedTerminated: 3, closed: 6 });
     for (const collection of collections) expect(negativePoints(collection)).toEqual([]);
@@ -149,7 +150,7 @@ describe('PostgreSQL restarted (a cluster of the suite\'s own)', () => {
         created: last.sum(CREATED, pool),
         reused: last.sum(REUSED, pool),
         failed: last.metric(FAILED) ? last.sum(FAILED) : 0,
-        closedByRestart: last.sum(CLOSED, { ...pool, [ERROR_TYPE]: '57P01' }),
+        closedByRestart: last.sum(CLOSED, { ...pool, 'connmetrics.connection.close.reason': 'server_closed', [ERROR_TYPE]: undefined }),
         closed: last.sum(CLOSED, pool),
       }).toEqual({ created: 6, reused: 3, failed: 0, closedByRestart: 3, closed: 6 });
       for (const collection of collections) expect(negativePoints(collection)).toEqual([]);

@@ -39,3 +39,4 @@ export {
   type ObservedDbPool,
 } from './db-pool-gauges';
 export { redisReplyPrefix } from './reply-error';
+export { loadedModuleFiles, versionInRange, type LoadedModuleFile } from './loaded-modules';

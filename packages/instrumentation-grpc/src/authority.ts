@@ -6,6 +6,7 @@
  * hook saw it first.
  */
 import { serverAddress, serverPort } from '@connmetrics/core';
+import type { GrpcTarget } from './grpc-js-shapes';
 
 export interface ServerEndpoint {
   readonly address: string | undefined;
@@ -34,11 +35,6 @@ export function parseAuthority(value: unknown, defaultPort: number | undefined):
   return { address: serverAddress(host), port: serverPort(port, defaultPort) };
 }
 
-/** The part of a grpc-js `GrpcUri` this package reads. */
-interface GrpcTarget {
-  scheme?: unknown;
-  path?: unknown;
-}
 
 /**
  * The authority of a grpc-js channel target, as grpc-js computes it for

@@ -17,12 +17,12 @@ export interface AttemptHost {
   readonly instruments: ConnectionInstruments;
   guarded(name: string, hook: () => void): void;
   claimSocket(socket: object, attributes: Attributes): void;
-  /** The attempt produced a connected session. */
-  sessionConnected(session: Http2Session, attributes: Attributes): void;
+  /** The attempt produced a connected session; `idleTimeoutMs` is its channel's idle timeout, when set. */
+  sessionConnected(session: Http2Session, attributes: Attributes, idleTimeoutMs: number | undefined): void;
 }
 
 /** Every method runs guarded and does nothing once the instrumentation is disabled. */
-export function connectAttempt(host: AttemptHost, attributes: Attributes): ConnectAttempt {
+export function connectAttempt(host: AttemptHost, attributes: Attributes, idleTimeoutMs: number | undefined): ConnectAttempt {
   return {
     securing(tcpSocket) {
       let observer: SecuringObserver | undefined;
@@ -41,7 +41,7 @@ export function connectAttempt(host: AttemptHost, attributes: Attributes): Conne
     ready(transport) {
       host.guarded('grpc-js connected', () => {
         const session = (transport as { session?: unknown } | null)?.session;
-        if (host.active && isSession(session)) host.sessionConnected(session, attributes);
+        if (host.active && isSession(session)) host.sessionConnected(session, attributes, idleTimeoutMs);
       });
     },
     failed(error) {

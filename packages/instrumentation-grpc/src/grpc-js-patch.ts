@@ -12,7 +12,9 @@
  */
 import type { ShimWrapped } from '@opentelemetry/instrumentation';
 import { InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile, isWrapped } from '@opentelemetry/instrumentation';
-import { isPromiseLike } from '@connmetrics/core';
+import type { Connect, ConnectorPrototype, SecureConnectorLike, TransportExports } from './grpc-js-shapes';
+
+export type { TransportExports } from './grpc-js-shapes';
 
 export const GRPC_JS_MODULE = '@grpc/grpc-js';
 /** The file of grpc-js that defines `Http2SubchannelConnector`. */
@@ -42,22 +44,7 @@ export interface SecuringObserver {
 
 export interface ConnectObserver {
   /** An attempt starts; undefined to leave it unobserved. Must not throw. */
-  attemptStarted(connector: object, address: unknown): ConnectAttempt | undefined;
-}
-
-type Connect = (this: object, address: unknown, secureConnector: unknown, ...rest: unknown[]) => unknown;
-
-/** `Http2SubchannelConnector.prototype`, as far as the patch touches it. */
-export interface ConnectorPrototype {
-  connect: Connect;
-}
-
-interface ConnectorClass {
-  prototype: ConnectorPrototype;
-}
-
-interface SecureConnectorLike {
-  connect(socket: unknown): unknown;
+  attemptStarted(connector: object, address: unknown, options: unknown): ConnectAttempt | undefined;
 }
 
 /** The instrumentation's own `_wrap`/`_unwrap`, so that `isWrapped()` and unpatching work as for any OTel patch. */
@@ -66,22 +53,31 @@ export interface Wrapper {
   unwrap(prototype: ConnectorPrototype, name: 'connect'): void;
 }
 
+/** Wraps the connector's `connect` in a transport.js module's exports; idempotent. Returns whether it is wrapped. */
+export function patchTransport(moduleExports: TransportExports | undefined, observer: ConnectObserver, shim: Wrapper): boolean {
+  const prototype = moduleExports?.Http2SubchannelConnector?.prototype;
+  if (!prototype || typeof prototype.connect !== 'function') return false;
+  if (!isWrapped(prototype.connect as unknown as ShimWrapped)) {
+    shim.wrap(prototype, 'connect', (original) => observedConnect(original, observer));
+  }
+  return true;
+}
+
+export function unpatchTransport(moduleExports: TransportExports | undefined, shim: Wrapper): void {
+  const prototype = moduleExports?.Http2SubchannelConnector?.prototype;
+  if (prototype && isWrapped(prototype.connect as unknown as ShimWrapped)) shim.unwrap(prototype, 'connect');
+}
+
 /** The module definition that patches grpc-js's connector while the instrumentation is enabled. */
 export function grpcJsModuleDefinition(observer: ConnectObserver, shim: Wrapper): InstrumentationNodeModuleDefinition {
   const transportFile = new InstrumentationNodeModuleFile(
     GRPC_JS_TRANSPORT_FILE,
     SUPPORTED_GRPC_JS_VERSIONS,
-    (moduleExports: { Http2SubchannelConnector?: ConnectorClass }) => {
-      const prototype = moduleExports?.Http2SubchannelConnector?.prototype;
-      if (prototype && typeof prototype.connect === 'function') {
-        shim.wrap(prototype, 'connect', (original) => observedConnect(original, observer));
-      }
+    (moduleExports: TransportExports) => {
+      patchTransport(moduleExports, observer, shim);
       return moduleExports;
     },
-    (moduleExports: { Http2SubchannelConnector?: ConnectorClass }) => {
-      const prototype = moduleExports?.Http2SubchannelConnector?.prototype;
-      if (prototype && isWrapped(prototype.connect as unknown as ShimWrapped)) shim.unwrap(prototype, 'connect');
-    },
+    (moduleExports: TransportExports) => unpatchTransport(moduleExports, shim),
   );
   return new InstrumentationNodeModuleDefinition(GRPC_JS_MODULE, SUPPORTED_GRPC_JS_VERSIONS, undefined, undefined, [
     transportFile,
@@ -90,10 +86,10 @@ export function grpcJsModuleDefinition(observer: ConnectObserver, shim: Wrapper)
 
 function observedConnect(original: Connect, observer: ConnectObserver): Connect {
   return function connect(this: object, address: unknown, secureConnector: unknown, ...rest: unknown[]): unknown {
-    const attempt = observer.attemptStarted(this, address);
+    const attempt = observer.attemptStarted(this, address, rest[0]);
     if (!attempt) return original.call(this, address, secureConnector, ...rest);
     const result = original.call(this, address, observedSecureConnector(secureConnector, attempt), ...rest);
-    if (isPromiseLike(result)) {
+    if (isPromise(result)) {
       result.then(
         (transport) => attempt.ready(transport),
         // `Promise.reject()` without a reason: the connector was shut down, no attempt was made.
@@ -116,7 +112,7 @@ function observedSecureConnector(secureConnector: unknown, attempt: ConnectAttem
   const connect = (socket: unknown): unknown => {
     const securing = attempt.securing(socket);
     const result = target.connect(socket);
-    if (securing && isPromiseLike(result)) {
+    if (securing && isPromise(result)) {
       result.then(
         (secured) => securing.succeeded(secured),
         (error: unknown) => securing.failed(error),
@@ -133,3 +129,7 @@ function observedSecureConnector(secureConnector: unknown, attempt: ConnectAttem
   });
 }
 
+/** grpc-js returns native promises; duck-typed so that a promise from another realm (a vm context) counts. */
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as Promise<unknown>).then === 'function';
+}

@@ -8,13 +8,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Attributes, Histogram } from '@opentelemetry/api';
-import { errorType, seconds, tlsHandshakeAttributes, tlsOutcomeOf } from '@connmetrics/core';
+import { errorType, tlsHandshakeAttributes, tlsOutcomeOf } from '@connmetrics/core';
+import type { SecureConnectResult } from './grpc-js-shapes';
 
-/** What grpc-js's secure connector resolves with. */
-interface SecureConnectResult {
-  socket?: unknown;
-  secure?: unknown;
-}
 
 export class TlsHandshakeTimer {
   private readonly startedAt = performance.now();
@@ -37,6 +33,6 @@ export class TlsHandshakeTimer {
   }
 
   private elapsed(): number {
-    return seconds(this.startedAt);
+    return Math.max(0, performance.now() - this.startedAt) / 1000;
   }
 }

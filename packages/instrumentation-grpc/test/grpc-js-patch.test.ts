@@ -124,3 +124,26 @@ describe('grpc-js with its connector patched', () => {
     });
   });
 });
+
+describe('close reasons', () => {
+  test('client.close() is client_closed, the server GOAWAY (graceful shutdown) is server_closed; uses per session', async () => {
+    const result = await run<{ ports: [number, number]; closed: Record<string, number>; uses: number; idle: number }>('closeReasons');
+    const [closing, shutting] = result.ports;
+    expect(result.closed).toEqual({
+      [`${closing}:client_closed:`]: 1,
+      [`${shutting}:server_closed:`]: 1,
+    });
+    expect(result.uses).toBe(3 + 4);
+    expect(result.idle).toBe(2); // each was idle when it closed
+  });
+
+  test('a session reset (RST) is error with error.type ECONNRESET', async () => {
+    expect(await run('reset')).toEqual({ closedReset: 1, closed: 1, uses: 3 });
+  });
+
+  test('grpc-js closing a session after its channel idle timeout (grpc.client_idle_timeout_ms) is idle_timeout', async () => {
+    const result = await runFixture<Record<string, unknown>>(fixture, { args: ['idleTimeout'], timeoutMs: 40_000 });
+    expect(result.stderr).toBe('');
+    expect(result.result).toEqual({ idleTimeout: 1, idleTime: 1, atLeastTimeout: true, uses: 2 });
+  }, 45_000);
+});

@@ -12,14 +12,21 @@ const HOUSEKEEPING = new Set(['asking', 'readonly', 'readwrite', 'quit']);
 /** CLUSTER sub-commands ioredis sends to refresh slots and check cluster state. */
 const CLUSTER_HOUSEKEEPING = new Set(['slots', 'shards', 'info']);
 
+/** First letters of the housekeeping commands (a, c, q, r; either case): every other command is a use at once. */
+function mayBeHousekeeping(first: number): boolean {
+  const lower = first | 0x20;
+  return lower === 0x61 || lower === 0x63 || lower === 0x71 || lower === 0x72;
+}
+
 /**
  * Whether a command written on a ready connection is housekeeping rather than
  * a use: ASKING before a redirected command, READONLY/READWRITE on a role
  * change, CLUSTER SLOTS/SHARDS/INFO (slot refreshes and the cluster ready
- * check), and QUIT (closing a connection is not a use of it).
+ * check), and QUIT (closing a connection is not a use of it). Runs per
+ * command: no allocation for the commands applications send.
  */
 export function isHousekeeping(name: unknown, firstArgument: unknown): boolean {
-  if (typeof name !== 'string') return false;
+  if (typeof name !== 'string' || name.length === 0 || !mayBeHousekeeping(name.charCodeAt(0))) return false;
   const command = name.toLowerCase();
   if (HOUSEKEEPING.has(command)) return true;
   return command === 'cluster' && typeof firstArgument === 'string' && CLUSTER_HOUSEKEEPING.has(firstArgument.toLowerCase());

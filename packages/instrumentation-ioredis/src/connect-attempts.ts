@@ -20,20 +20,11 @@ export interface ConnectAttempt {
 }
 
 export class ConnectAttempts {
-  private byToken = new WeakMap<object, ConnectAttempt>();
   private byClient = new WeakMap<RedisClient, ConnectAttempt>();
 
-  begin(client: RedisClient, token: object): ConnectAttempt {
+  begin(client: RedisClient): ConnectAttempt {
     const attempt: ConnectAttempt = { client, startedAt: performance.now(), previousSocket: client.stream, settled: false };
-    this.byToken.set(token, attempt);
     this.byClient.set(client, attempt);
-    return attempt;
-  }
-
-  /** The attempt a token began, forgotten from now on. */
-  take(token: object): ConnectAttempt | undefined {
-    const attempt = this.byToken.get(token);
-    if (attempt) this.byToken.delete(token);
     return attempt;
   }
 
@@ -44,7 +35,6 @@ export class ConnectAttempts {
   }
 
   clear(): void {
-    this.byToken = new WeakMap();
     this.byClient = new WeakMap();
   }
 }

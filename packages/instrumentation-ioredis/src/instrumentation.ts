@@ -7,15 +7,15 @@ import {
   DB_CLIENT_CONNECTION_STATE_USED,
   OpenConnectionsObserver,
   createDbConnectionInstruments,
+  guard,
+  loadedModuleFiles,
+  versionInRange,
   type ChannelHandlers,
   type DbConnectionInstruments,
 } from '@connmetrics/core';
-import { DEFAULT_HOST, DEFAULT_PORT, databaseAttributes, redisTarget } from './attributes';
-import { IORedisChannel, type CommandContext, type ConnectContext } from './channels';
+import { databaseAttributes, redisTarget } from './attributes';
 import { RedisConnectionCounter } from './connection-counter';
-import { currentClient } from './current-client';
-import { LegacyConnectWatch } from './legacy-patches';
-import { RedisPatches } from './patches';
+import { DATA_HANDLER_FILE, REDIS_FILE, RedisPatches, type RedisHooks } from './patches';
 import type { RedisClient, RedisSocket } from './redis-shapes';
 import type { IORedisConnectionInstrumentationConfig } from './types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
@@ -25,20 +25,15 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
  * connection is created when it reaches `ready` (after TCP, TLS, the
  * AUTH/HELLO/SELECT/CLIENT handshake and the ready check), a use is a command
  * of the application, and each connection of a client or cluster node is
- * reported as used or idle.
- *
- * ioredis 5.11 and later publish the `ioredis:connect` and `ioredis:command`
- * tracing channels, which this class counts from; their messages do not name
- * the client, which a thin patch of `Redis#connect()` and `Redis#sendCommand()`
- * supplies. Earlier versions are counted by the patch alone.
+ * reported as used or idle. One hook path for every version (see patches.ts).
  */
 export class IORedisConnectionInstrumentation extends ConnectionInstrumentationBase<IORedisConnectionInstrumentationConfig> {
   protected readonly protocolName = 'redis';
   declare private _dbInstruments: DbConnectionInstruments;
   declare private _counter: RedisConnectionCounter | undefined;
   declare private _connectionCount: OpenConnectionsObserver | undefined;
-  declare private _legacyConnectWatch: LegacyConnectWatch | undefined;
   declare private _patches: RedisPatches | undefined;
+  declare private _warnedUnpatchable: boolean | undefined;
 
   constructor(config: IORedisConnectionInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -63,17 +58,8 @@ export class IORedisConnectionInstrumentation extends ConnectionInstrumentationB
     }));
   }
 
-  private get legacyConnectWatch(): LegacyConnectWatch {
-    return (this._legacyConnectWatch ??= new LegacyConnectWatch(() => this.counter, this._diag));
-  }
-
   private get patches(): RedisPatches {
-    return (this._patches ??= new RedisPatches({
-      events: () => this.counter,
-      connectWatch: this.legacyConnectWatch,
-      diag: this._diag,
-      reported: new WeakSet(),
-    }));
+    return (this._patches ??= new RedisPatches(this.hooks()));
   }
 
   private get connectionCount(): OpenConnectionsObserver {
@@ -85,6 +71,16 @@ export class IORedisConnectionInstrumentation extends ConnectionInstrumentationB
     ));
   }
 
+  /** The patches' hooks, each guarded (the wrappers call them only while enabled). */
+  private hooks(): RedisHooks {
+    const counter = () => this.counter;
+    return {
+      connecting: guard(this._diag, 'ioredis connect', (client) => counter().connecting(client)),
+      commandSent: guard(this._diag, 'ioredis sendCommand', (client, command) => counter().commandSent(client, command)),
+      replied: guard(this._diag, 'ioredis reply', (handler, item, reply) => counter().replied(handler, item, reply)),
+    };
+  }
+
   protected override init(): InstrumentationModuleDefinition[] {
     return [this.patches.definition()];
   }
@@ -93,11 +89,29 @@ export class IORedisConnectionInstrumentation extends ConnectionInstrumentationB
     super.enable();
     // InstrumentationBase re-patches only the last copy of ioredis it saw.
     this._patches?.installAll();
+    this.patchLoadedCopies();
+  }
+
+  /** Copies of ioredis required before this instrumentation existed: patched now, as their prototypes are shared. */
+  private patchLoadedCopies(): void {
+    this.guarded('ioredis loaded before the instrumentation', () => {
+      for (const file of [REDIS_FILE, DATA_HANDLER_FILE] as const) {
+        for (const copy of loadedModuleFiles(file)) {
+          if (versionInRange(copy.version, '5.0.0', '7.0.0') && this.patches.patchLoaded(file, copy.exports)) continue;
+          if (this._warnedUnpatchable) continue;
+          this._warnedUnpatchable = true;
+          this._diag.warn(
+            `ioredis ${copy.version ?? '(unknown version)'} was loaded before this instrumentation and cannot be patched: its connections are not counted. ` +
+              'Use ioredis >=5.0 <7.',
+          );
+        }
+      }
+    });
   }
 
   protected override onDisabled(): void {
     this._counter?.clear();
-    this._legacyConnectWatch?.stopAll();
+    this._patches?.removeAll();
   }
 
   protected override _updateMetricInstruments(): void {
@@ -109,44 +123,13 @@ export class IORedisConnectionInstrumentation extends ConnectionInstrumentationB
     }, [count]);
   }
 
+  /** ioredis's tracing channels are not used (see patches.ts). */
   protected channelHandlers(): ChannelHandlers {
-    return {
-      [IORedisChannel.ConnectStart]: (context: ConnectContext) => {
-        const client = publishingClient(context);
-        if (client) this.counter.connectStarted(client, context);
-      },
-      [IORedisChannel.ConnectAsyncEnd]: (context: ConnectContext) => {
-        if ('error' in context) this.counter.connectFailed(context, context.error);
-        else this.counter.connectSucceeded(context);
-      },
-      [IORedisChannel.CommandStart]: (context: CommandContext) => {
-        const client = publishingClient(context);
-        if (client) this.counter.commandStarted(client, context, context.command, context.args?.[0]);
-      },
-      [IORedisChannel.CommandAsyncEnd]: (context: CommandContext) => {
-        this.counter.commandEnded(context, 'error' in context, context.error);
-      },
-    };
+    return {};
   }
 
   private attributesOf(client: RedisClient, socket: RedisSocket | undefined): Attributes {
     const target = redisTarget(client.options);
     return this.connectionAttributes(target.address, target.port, databaseAttributes(target), socket?.remoteAddress);
   }
-}
-
-/**
- * The client a channel message is about: the one whose connect() or
- * sendCommand() is running, provided it is the client the message names (a
- * copy of ioredis loaded before the instrumentation is not patched, and its
- * messages are not counted).
- */
-function publishingClient(context: ConnectContext | CommandContext): RedisClient | undefined {
-  const client = currentClient();
-  const options = client?.options;
-  if (!options) return undefined;
-  if (options.path) return context.serverAddress === options.path ? client : undefined;
-  const sameHost = context.serverAddress === (options.host || DEFAULT_HOST);
-  const samePort = Number(context.serverPort) === Number(options.port || DEFAULT_PORT);
-  return sameHost && samePort ? client : undefined;
 }

@@ -55,6 +55,10 @@ describe.each(IOREDIS_COPIES)('%s (%s): an ES module application', (copy) => {
     symlinkSync(dirname(realpathSync(require.resolve(`${copy}/package.json`))), join(dir, 'node_modules', 'ioredis'));
     app = join(dir, 'app.mjs');
     copyFileSync(join(__dirname, 'fixtures', 'esm-app.mjs'), app);
+    copyFileSync(join(__dirname, 'fixtures', 'esm-in-code.mjs'), join(dir, 'in-code.mjs'));
+    // The in-code app resolves the harness and OpenTelemetry from this package.
+    symlinkSync(join(__dirname, '..', 'node_modules', '@connmetrics'), join(dir, 'node_modules', '@connmetrics'));
+    symlinkSync(join(__dirname, '..', 'node_modules', '@opentelemetry'), join(dir, 'node_modules', '@opentelemetry'));
   });
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
@@ -64,5 +68,18 @@ describe.each(IOREDIS_COPIES)('%s (%s): an ES module application', (copy) => {
     const register = join(__dirname, 'fixtures', 'esm-register.mjs');
     const run = await runScenario(app, copy, { host: redis.host, port: redis.port, commands: 20 }, ['--import', register]);
     expect(run.facts).toEqual({ created: 1, reused: 19 });
+  });
+
+  test('set up in code, then `await import(\'ioredis\')` (no loader hook): 20 commands count created 1, reused 19, exactly', async () => {
+    process.env.CONNMETRICS_IOREDIS_BUILD = join(__dirname, '..', 'build', 'index.js');
+    const run = await runScenario(join(dir, 'in-code.mjs'), copy, { host: redis.host, port: redis.port, commands: 20 });
+    expect(run.facts).toEqual({ idIsNumber: true, created: 1, reused: 19, closed: 1, uses: 20 });
+  });
+});
+
+describe.each(IOREDIS_COPIES)('%s (%s): loaded before the instrumentation', (copy) => {
+  test('the copy in the module cache is patched at enable(): new clients count exactly, older ones are adopted at their next use', async () => {
+    const run = await runScenario('loaded-first', copy, { host: redis.host, port: redis.port });
+    expect(run.facts).toEqual({ earlyCreated: 0, earlyReused: 5, lateCreated: 1, lateReused: 4 });
   });
 });

@@ -8,7 +8,7 @@ import { isAbsolute, join } from 'node:path';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
 import { MetricsSnapshot, runFixture } from '@connmetrics/test-harness';
 
-/** The copies of ioredis the scenarios run against: 6, 5.11 (tracing channels), 5.10 (patch only). */
+/** The copies of ioredis the scenarios run against: 6, 5.11 (the first with tracing channels), 5.10 (the last without). */
 export const IOREDIS_COPIES = [
   ['ioredis', 'ioredis 6'],
   ['ioredis5', 'ioredis 5.11'],
@@ -57,7 +57,7 @@ export async function runScenario<Facts = Record<string, unknown>>(
   };
 }
 
-export { CREATED, REUSED, FAILED, CONNECT, TLS, DNS, DB_COUNT as COUNT, DB_CREATE_TIME as CREATE_TIME } from '@connmetrics/test-harness';
+export { CREATED, REUSED, FAILED, CLOSED, CLOSE_REASON, USES, IDLE_TIME, REUSE_FAILED, CONNECT, TLS, DNS, DB_COUNT as COUNT, DB_CREATE_TIME as CREATE_TIME } from '@connmetrics/test-harness';
 
 export const POOL = 'db.client.connection.pool.name';
 export const STATE = 'db.client.connection.state';

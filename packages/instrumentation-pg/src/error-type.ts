@@ -56,3 +56,15 @@ export function isFatalServerError(message: unknown): boolean {
   const { severity, code } = message as { severity?: unknown; code?: unknown };
   return severity === 'FATAL' || severity === 'PANIC' || (typeof code === 'string' && code.startsWith('57P'));
 }
+
+/**
+ * Server messages by which the server ends a session in order rather than
+ * failing: operator intervention (57P01 pg_terminate_backend or a fast
+ * shutdown, 57P02 crash shutdown, 57P03 cannot connect now, 57P04 database
+ * dropped, 57P05 idle_session_timeout) and 25P03
+ * idle_in_transaction_session_timeout.
+ */
+export function isServerClose(message: unknown): boolean {
+  const code = message !== null && typeof message === 'object' ? (message as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && (code.startsWith('57P0') || code === '25P03');
+}

@@ -25,6 +25,9 @@ export interface PgClient extends EventEmitter {
   database?: string;
   /** Set by pg-pool on every checkout. */
   release?: unknown;
+  /** The query running now (pg 8.12+; `activeQuery` before, now a getter that warns). */
+  _activeQuery?: unknown;
+  activeQuery?: unknown;
   _connecting?: boolean;
   _connected?: boolean;
   _ending?: boolean;
@@ -36,6 +39,7 @@ export interface PgPoolOptions {
   max?: number;
   min?: number;
   connectionTimeoutMillis?: number;
+  idleTimeoutMillis?: number;
   host?: unknown;
   port?: unknown;
   database?: unknown;

@@ -17,17 +17,14 @@ import {
   InstrumentationNodeModuleFile,
   type InstrumentationModuleDefinition,
 } from '@opentelemetry/instrumentation';
-import { isPromiseLike, moduleExports } from '@connmetrics/core';
+import { loadedModuleFiles, versionInRange } from '@connmetrics/core';
 import type { PgClient, PgPool } from './internal-types';
 
 export const SUPPORTED_PG_VERSIONS = ['>=8.0.3 <9'];
 export const SUPPORTED_PG_POOL_VERSIONS = ['>=3.0.0 <4'];
 
-/** A checkout in progress, from Pool#connect() to its outcome. */
-export interface Checkout {
-  readonly pool: PgPool;
-  readonly startedAt: number;
-}
+/** A checkout in progress is its start (`performance.now()`), carried by the wrapper: no object per checkout. */
+export type CheckoutStart = number;
 
 /** What the wrappers report; every hook is guarded by the instrumentation and never throws. */
 export interface PgHooks {
@@ -36,8 +33,8 @@ export interface PgHooks {
   clientConnectCalled(client: PgClient, threw: boolean): void;
   clientQuery(client: PgClient): void;
   /** undefined: do not follow this checkout. */
-  checkoutStarted(pool: PgPool): Checkout | undefined;
-  checkoutEnded(checkout: Checkout, error: unknown, client: unknown): void;
+  checkoutStarted(pool: PgPool): CheckoutStart | undefined;
+  checkoutEnded(pool: PgPool, startedAt: CheckoutStart, error: unknown, client: unknown): void;
   /** Runs pg-pool's newClient(), telling the Client#connect hook which pool owns the new client. */
   creatingClient<T>(pool: PgPool, create: () => T): T;
 }
@@ -47,8 +44,13 @@ export type Wrap = (target: object, name: string, wrapper: (original: AnyFunctio
 export type Unwrap = (target: object, name: string) => void;
 
 /** The CommonJS exports of a module, also when import-in-the-middle hands over an ES namespace. */
-const commonJsExports = moduleExports;
-const isThenable = isPromiseLike;
+function commonJsExports(exports: any): any {
+  return exports && exports[Symbol.toStringTag] === 'Module' && exports.default ? exports.default : exports;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
+}
 
 function clientConnect(hooks: PgHooks) {
   return (original: AnyFunction): AnyFunction =>
@@ -68,38 +70,35 @@ function clientConnect(hooks: PgHooks) {
 
 function clientQuery(hooks: PgHooks) {
   return (original: AnyFunction): AnyFunction =>
-    function query(this: PgClient, ...args: unknown[]) {
+    function query(this: PgClient) {
       hooks.clientQuery(this);
-      return original.apply(this, args);
+      return original.apply(this, arguments as unknown as unknown[]);
     };
 }
 
 function poolConnect(hooks: PgHooks) {
   return (original: AnyFunction): AnyFunction =>
-    function connect(this: PgPool, ...args: unknown[]) {
-      const checkout = hooks.checkoutStarted(this);
-      if (!checkout) return original.apply(this, args);
-      const [callback, ...rest] = args;
+    function connect(this: PgPool, callback?: unknown) {
+      const startedAt = hooks.checkoutStarted(this);
+      if (startedAt === undefined) return original.apply(this, arguments as unknown as unknown[]);
+      const pool = this;
       if (typeof callback === 'function') {
-        return original.call(
-          this,
-          function (this: unknown, error: unknown, client: unknown) {
-            hooks.checkoutEnded(checkout, error, client);
-            return callback.apply(this, arguments);
-          },
-          ...rest,
-        );
+        // pg-pool's connect() takes only the callback.
+        return original.call(this, function (this: unknown, error: unknown, client: unknown) {
+          hooks.checkoutEnded(pool, startedAt, error, client);
+          return callback.apply(this, arguments);
+        });
       }
-      const result = original.apply(this, args);
+      const result = original.apply(this, arguments as unknown as unknown[]);
       if (!isThenable(result)) return result;
       // The application gets a promise that settles exactly as pg-pool's does.
       return result.then(
         (client) => {
-          hooks.checkoutEnded(checkout, undefined, client);
+          hooks.checkoutEnded(pool, startedAt, undefined, client);
           return client;
         },
         (error: unknown) => {
-          hooks.checkoutEnded(checkout, error, undefined);
+          hooks.checkoutEnded(pool, startedAt, error, undefined);
           throw error;
         },
       );
@@ -127,6 +126,28 @@ function unpatchClientClass(Client: any, unwrap: Unwrap): void {
   unwrap(prototype, 'query');
 }
 
+function patchPoolClass(Pool: any, hooks: PgHooks, wrap: Wrap): void {
+  const prototype = Pool?.prototype;
+  if (prototype && typeof prototype.connect === 'function' && typeof prototype.newClient === 'function') {
+    wrap(prototype, 'connect', poolConnect(hooks));
+    wrap(prototype, 'newClient', poolNewClient(hooks));
+  }
+}
+
+/**
+ * Patches the copies of pg and pg-pool loaded before the instrumentation (found
+ * in the module cache): prototypes are shared, so clients and pools created
+ * before are counted from their next use (adopted).
+ */
+export function patchLoadedCopies(hooks: PgHooks, wrap: Wrap): void {
+  for (const copy of loadedModuleFiles('pg/lib/client.js')) {
+    if (versionInRange(copy.version, '8.0.3', '9.0.0')) patchClientClass(commonJsExports(copy.exports), hooks, wrap);
+  }
+  for (const copy of loadedModuleFiles('pg-pool/index.js')) {
+    if (versionInRange(copy.version, '3.0.0', '4.0.0')) patchPoolClass(commonJsExports(copy.exports), hooks, wrap);
+  }
+}
+
 export function pgModuleDefinitions(hooks: PgHooks, wrap: Wrap, unwrap: Unwrap): InstrumentationModuleDefinition[] {
   const clientFile = new InstrumentationNodeModuleFile(
     'pg/lib/client.js',
@@ -152,11 +173,7 @@ export function pgModuleDefinitions(hooks: PgHooks, wrap: Wrap, unwrap: Unwrap):
     'pg-pool',
     SUPPORTED_PG_POOL_VERSIONS,
     (exports) => {
-      const prototype = commonJsExports(exports)?.prototype;
-      if (prototype && typeof prototype.connect === 'function' && typeof prototype.newClient === 'function') {
-        wrap(prototype, 'connect', poolConnect(hooks));
-        wrap(prototype, 'newClient', poolNewClient(hooks));
-      }
+      patchPoolClass(commonJsExports(exports), hooks, wrap);
       return exports;
     },
     (exports) => {

@@ -43,11 +43,15 @@ export class PoolState {
     return this.ref.deref();
   }
 
-  /** Names the pool after the first of its clients, whose target pg resolved, unless already named. */
-  /** Names the pool from the server of its first client seen (`target` is read only then). */
-  identify(target: () => ServerTarget): void {
+  /** Whether the pool has its name (from its first client seen, or its options). */
+  get isNamed(): boolean {
+    return this.named !== undefined;
+  }
+
+  /** Names the pool from the server of its first client seen, whose target pg resolved; once. */
+  identify(target: ServerTarget): void {
     const pool = this.pool;
-    if (!this.named && pool) this.named = attributesFor(this.namer(pool, target()));
+    if (!this.named && pool) this.named = attributesFor(this.namer(pool, target));
   }
 
   /** The pool's attributes; a pool none of whose clients was seen is named from its options. */

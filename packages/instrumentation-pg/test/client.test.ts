@@ -1,21 +1,27 @@
 import { postgresAddress, requireReachable } from '@connmetrics/test-harness';
-import { CLOSED, CONNECT, COUNT, CREATED, DNS, ERROR_TYPE, FAILED, POOL_NAME, REUSED, runPgFixture } from './support/fixtures';
+import { CLOSED, CLOSE_REASON, IDLE_TIME, REUSE_FAILED, USES, CONNECT, COUNT, CREATED, DNS, ERROR_TYPE, FAILED, POOL_NAME, REUSED, SERVER, runPgFixture } from './support/fixtures';
 
 beforeAll(async () => {
   const { host, port } = postgresAddress();
   await requireReachable('PostgreSQL', host, port);
 });
 
-const bare = { 'network.protocol.name': 'postgresql', 'db.system.name': 'postgresql', 'server.address': '127.0.0.1', 'server.port': 5432 };
+const bare = { 'network.protocol.name': 'postgresql', 'db.system.name': 'postgresql', 'server.address': SERVER.address, 'server.port': SERVER.port };
 
 describe('pg.Client without a pool: a use is a query', () => {
   test('10 sequential new Client(), connect, query, end: created 10, reused 0, closed 10', async () => {
-    const { snapshots } = await runPgFixture('client.js', 'sequential');
+    const { snapshots, values } = await runPgFixture<{ backends: number }>('client.js', 'sequential');
+    expect(values.backends).toBe(10); // ten distinct pg_backend_pid()s: the server's view
     const after = snapshots.after!;
     expect(after.sum(CREATED)).toBe(10);
     expect(after.sum(REUSED)).toBe(0);
     expect(after.sum(CLOSED)).toBe(10);
     expect(after.sum(CLOSED, { [ERROR_TYPE]: undefined })).toBe(10); // an orderly end has no error.type
+    expect(after.sum(CLOSED, { [CLOSE_REASON]: 'client_closed' })).toBe(10); // client.end()
+    // A new Client per query: every connection served one use (count 10, sum 10: all in bucket 1).
+    expect([after.count(USES), after.histogramSum(USES)]).toEqual([10, 10]);
+    expect(after.count(IDLE_TIME, { [CLOSE_REASON]: 'client_closed' })).toBe(10);
+    expect(after.sum(REUSE_FAILED)).toBe(0);
     expect(after.count(CONNECT)).toBe(10);
     expect(after.sum(FAILED)).toBe(0);
     expect(after.attributeSets(CREATED)).toEqual([bare]); // no pool name: no pool owns them

@@ -1,12 +1,12 @@
 import { postgresAddress, requireReachable, type MetricsSnapshot } from '@connmetrics/test-harness';
-import { CLOSED, CREATED, CREATE_TIME, REUSED, USE_TIME, WAIT_TIME, runPgFixture } from './support/fixtures';
+import { CLOSED, CREATED, CREATE_TIME, REUSED, USE_TIME, WAIT_TIME, runPgFixture, sharedPoolName } from './support/fixtures';
 
 beforeAll(async () => {
   const { host, port } = postgresAddress();
   await requireReachable('PostgreSQL', host, port);
 });
 
-const pooled = { 'db.client.connection.pool.name': '127.0.0.1:5432/test' };
+const pooled = { 'db.client.connection.pool.name': sharedPoolName() };
 const bare = { 'db.client.connection.pool.name': undefined };
 
 /** The numbers of the shared workload: a pool (max 3, 30 queries at once), then a bare client (10 queries). */
@@ -43,6 +43,16 @@ describe('CommonJS and ES module applications are counted alike', () => {
       execArgv: ['--import', './esm/register.mjs'],
       env: { CONNMETRICS_FIXTURE_IITM: '1' },
     });
+    expect(workloadNumbers(snapshots.after!)).toEqual(expected);
+  });
+
+  test('set up in code, then `await import(\'pg\')` (no loader hook)', async () => {
+    const { snapshots } = await runPgFixture('esm/in-code.mjs', 'workload');
+    expect(workloadNumbers(snapshots.after!)).toEqual(expected);
+  });
+
+  test('pg required before the instrumentation exists: enable() patches the loaded copy', async () => {
+    const { snapshots } = await runPgFixture('loaded-first.js', 'workload');
     expect(workloadNumbers(snapshots.after!)).toEqual(expected);
   });
 });

@@ -1,5 +1,5 @@
 import { postgresAddress, requireReachable } from '@connmetrics/test-harness';
-import { CONNECT, COUNT, CREATED, DNS, ERROR_TYPE, FAILED, PENDING, TIMEOUTS, pool, runPgFixture } from './support/fixtures';
+import { CONNECT, COUNT, CREATED, DNS, ERROR_TYPE, FAILED, PENDING, SERVER, TIMEOUTS, pool, runPgFixture, sharedPoolName } from './support/fixtures';
 
 interface SeenError {
   name: string;
@@ -20,7 +20,7 @@ describe('connection attempts that never become ready: a clear error.type, the a
     expect(values.bare).toMatchObject({ name: 'Error', code: 'ECONNREFUSED' });
     expect(values.pooled).toMatchObject({ name: 'Error', code: 'ECONNREFUSED' });
     const after = snapshots.after!;
-    const name = `127.0.0.1:${values.port}/test`;
+    const name = `${SERVER.address}:${values.port}/${SERVER.database}`;
     expect(after.sum(FAILED, failedWith('ECONNREFUSED'))).toBe(2);
     expect(after.sum(FAILED, failedWith('ECONNREFUSED', pool(name)))).toBe(1);
     expect(after.count(CONNECT, failedWith('ECONNREFUSED'))).toBe(2);
@@ -44,7 +44,7 @@ describe('connection attempts that never become ready: a clear error.type, the a
     expect(values.pooled).toMatchObject({ name: 'DatabaseError', code: '3D000' });
     const after = snapshots.after!;
     expect(after.sum(FAILED, failedWith('3D000'))).toBe(2);
-    expect(after.sum(FAILED, failedWith('3D000', pool('127.0.0.1:5432/connmetrics_no_such_database')))).toBe(1);
+    expect(after.sum(FAILED, failedWith('3D000', pool(sharedPoolName('connmetrics_no_such_database'))))).toBe(1);
     expect(after.count(CONNECT)).toBe(2); // TCP itself succeeded
     expect(after.sum(CREATED)).toBe(0);
   });
@@ -54,7 +54,7 @@ describe('connection attempts that never become ready: a clear error.type, the a
     expect(values.pooled).toEqual({ name: 'Error', message: 'Connection terminated due to connection timeout' });
     expect(values.bare).toEqual({ name: 'Error', message: 'timeout expired' });
     const after = snapshots.after!;
-    const name = `127.0.0.1:${values.port}/test`;
+    const name = `${SERVER.address}:${values.port}/${SERVER.database}`;
     expect(after.sum(FAILED, failedWith('timeout'))).toBe(2);
     expect(after.sum(FAILED, failedWith('timeout', pool(name)))).toBe(1);
     expect(after.sum(TIMEOUTS, pool(name))).toBe(1);

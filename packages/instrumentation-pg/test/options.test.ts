@@ -1,5 +1,5 @@
 import { postgresAddress, requireReachable } from '@connmetrics/test-harness';
-import { CONNECT, CREATED, REUSED, WAIT_TIME, pool, runPgFixture } from './support/fixtures';
+import { CONNECT, CREATED, REUSED, WAIT_TIME, SERVER, pool, runPgFixture, sharedPoolName } from './support/fixtures';
 
 beforeAll(async () => {
   const { host, port } = postgresAddress();
@@ -10,8 +10,8 @@ describe('options', () => {
   test('poolName: a hook that throws leaves the default name, and the application unaffected', async () => {
     const { snapshots, values } = await runPgFixture<{ logged: string[] }>('options.js', 'poolNameThrows');
     const after = snapshots.after!;
-    expect(after.sum(CREATED, pool('127.0.0.1:5432/test'))).toBe(2);
-    expect(after.sum(REUSED, pool('127.0.0.1:5432/test'))).toBe(2);
+    expect(after.sum(CREATED, pool(sharedPoolName()))).toBe(2);
+    expect(after.sum(REUSED, pool(sharedPoolName()))).toBe(2);
     // Logged through the instrumentation's diag logger, once for the one pool.
     expect(values.logged).toEqual([
       '@connmetrics/instrumentation-pg: connmetrics: hook poolName (user hook; the default name is used) failed; the application is unaffected',
@@ -44,8 +44,8 @@ describe('options', () => {
   test('connectionAttributes adds the hook’s attributes to every connection metric', async () => {
     const { snapshots } = await runPgFixture('options.js', 'connectionAttributes');
     const after = snapshots.after!;
-    expect(after.sum(CREATED, { 'app.tier': 'postgresql-5432' })).toBe(2);
-    expect(after.sum(REUSED, { 'app.tier': 'postgresql-5432' })).toBe(2);
-    expect(after.count(CONNECT, { 'app.tier': 'postgresql-5432' })).toBe(2);
+    expect(after.sum(CREATED, { 'app.tier': `postgresql-${SERVER.port}` })).toBe(2);
+    expect(after.sum(REUSED, { 'app.tier': `postgresql-${SERVER.port}` })).toBe(2);
+    expect(after.count(CONNECT, { 'app.tier': `postgresql-${SERVER.port}` })).toBe(2);
   });
 });

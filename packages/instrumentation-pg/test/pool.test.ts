@@ -19,6 +19,12 @@ import {
   pool,
   runPgFixture,
   used,
+  CLOSE_REASON,
+  IDLE_TIME,
+  REUSE_FAILED,
+  USES,
+  SERVER,
+  sharedPoolName,
 } from './support/fixtures';
 
 interface SeenError {
@@ -77,8 +83,8 @@ describe('pg.Pool', () => {
     expect(after.attributeSets(CREATED)).toContainEqual({
       'network.protocol.name': 'postgresql',
       'db.system.name': 'postgresql',
-      'server.address': '127.0.0.1',
-      'server.port': 5432,
+      'server.address': SERVER.address,
+      'server.port': SERVER.port,
       'db.client.connection.pool.name': name,
     });
     expect(after.attributeSets(COUNT)).toEqual(expect.arrayContaining([used(name), idle(name)]));
@@ -127,7 +133,7 @@ describe('pg.Pool', () => {
 
   test('without a name, pools are named host:port/database, and pools sharing a name add up', async () => {
     const { snapshots } = await runPgFixture('pool.js', 'sameName');
-    const name = '127.0.0.1:5432/test';
+    const name = sharedPoolName();
     const both = snapshots.both!;
     expect(both.sum(CREATED, pool(name))).toBe(3);
     expect(both.sum(REUSED, pool(name))).toBe(0);
@@ -178,7 +184,7 @@ describe('pg.Pool', () => {
     expect(snapshots.later!.sum(MAX)).toBe(0);
   });
 
-  test('pg_terminate_backend on an idle pooled connection: dropped with error.type 57P01, gauges exact, next checkout created', async () => {
+  test('pg_terminate_backend on an idle pooled connection: server_closed (no error.type), no reuse failure (pg-pool dropped it before any checkout), gauges exact, next checkout created', async () => {
     const { snapshots, values } = await runPgFixture<{ poolErrors: SeenError[]; samePid: boolean }>('pool.js', 'terminated');
     const name = 'terminated';
     expect(values.poolErrors).toEqual([
@@ -192,8 +198,11 @@ describe('pg.Pool', () => {
     const terminated = snapshots.terminated!;
     expect(terminated.sum(COUNT, used(name))).toBe(0);
     expect(terminated.sum(COUNT, idle(name))).toBe(0);
-    expect(terminated.sum(CLOSED, { ...pool(name), [ERROR_TYPE]: '57P01' })).toBe(1);
+    expect(terminated.sum(CLOSED, { ...pool(name), [CLOSE_REASON]: 'server_closed', [ERROR_TYPE]: undefined })).toBe(1);
     expect(terminated.sum(CLOSED, pool(name))).toBe(1);
+    expect(terminated.count(IDLE_TIME, { ...pool(name), [CLOSE_REASON]: 'server_closed' })).toBe(1);
+    expect([terminated.count(USES, pool(name)), terminated.histogramSum(USES, pool(name))]).toEqual([1, 3]);
+    expect(terminated.sum(REUSE_FAILED)).toBe(0);
 
     const after = snapshots.after!;
     expect(values.samePid).toBe(false);
@@ -213,12 +222,63 @@ describe('pg.Pool', () => {
       message: 'terminating connection due to administrator command',
     });
     const terminated = snapshots.terminated!;
-    expect(terminated.sum(CLOSED, { ...pool(name), [ERROR_TYPE]: '57P01' })).toBe(1);
+    expect(terminated.sum(CLOSED, { ...pool(name), [CLOSE_REASON]: 'server_closed', [ERROR_TYPE]: undefined })).toBe(1);
+    expect(terminated.sum(REUSE_FAILED)).toBe(0); // the connection's first use: no reuse failure
+    expect(terminated.count(IDLE_TIME, pool(name))).toBe(0); // it closed while checked out: not idle
     expect(terminated.sum(COUNT, pool(name))).toBe(0);
     expect(terminated.count(USE_TIME, pool(name))).toBe(1);
     const after = snapshots.after!;
     expect(after.sum(CREATED, pool(name))).toBe(2);
     expect(after.sum(REUSED, pool(name))).toBe(0);
     expect(after.sum(COUNT, idle(name))).toBe(1);
+  });
+
+  test('the keep-alive race: a backend terminated while idle in the pool, the next checkout (a reuse) fails its query: reuse_failed 1 with the error the application saw', async () => {
+    const { snapshots, values } = await runPgFixture<{ sameClient: boolean; queryError: SeenError; newBackend: boolean }>('pool.js', 'terminatedRace');
+    const name = 'terminated-race';
+    expect(values.sameClient).toBe(true); // the checkout got the idle connection whose backend was gone
+    expect(values.newBackend).toBe(true);
+    const seenType = values.queryError.code ?? 'connection_terminated';
+    expect(['57P01', 'ECONNRESET']).toContain(seenType);
+    const terminated = snapshots.terminated!;
+    expect(terminated.sum(REUSE_FAILED, { ...pool(name), [ERROR_TYPE]: seenType })).toBe(1);
+    expect(terminated.sum(REUSE_FAILED)).toBe(1);
+    const reason = seenType === '57P01' ? { [CLOSE_REASON]: 'server_closed', [ERROR_TYPE]: undefined } : { [CLOSE_REASON]: 'error', [ERROR_TYPE]: seenType };
+    expect(terminated.sum(CLOSED, { ...pool(name), ...reason })).toBe(1);
+    expect(terminated.sum(CLOSED, pool(name))).toBe(1);
+    expect(terminated.sum(CREATED, pool(name))).toBe(1);
+    expect(terminated.sum(REUSED, pool(name))).toBe(1);
+    expect(snapshots.after!.sum(CREATED, pool(name))).toBe(2);
+  });
+
+  test('pool close reasons: idleTimeoutMillis is idle_timeout (idle ≥ the timeout), release(true), maxUses and maxLifetimeSeconds are client_closed', async () => {
+    const { snapshots } = await runPgFixture('pool.js', 'poolCloses');
+    const after = snapshots.after!;
+    expect(after.sum(CLOSED, { ...pool('idle-timeout'), [CLOSE_REASON]: 'idle_timeout' })).toBe(1);
+    expect(after.sum(CLOSED, pool('idle-timeout'))).toBe(1);
+    expect(after.count(IDLE_TIME, { ...pool('idle-timeout'), [CLOSE_REASON]: 'idle_timeout' })).toBe(1);
+    expect(after.histogramSum(IDLE_TIME, pool('idle-timeout'))).toBeGreaterThanOrEqual(0.095); // the pool's 100 ms, less timer slack
+    expect(after.sum(CLOSED, { ...pool('release-true'), [CLOSE_REASON]: 'client_closed' })).toBe(1);
+    expect(after.sum(CLOSED, pool('release-true'))).toBe(1);
+    expect(after.sum(CLOSED, { ...pool('max-uses'), [CLOSE_REASON]: 'client_closed' })).toBe(1);
+    expect(after.sum(CLOSED, pool('max-uses'))).toBe(1);
+    expect([after.count(USES, pool('max-uses')), after.histogramSum(USES, pool('max-uses'))]).toEqual([1, 3]);
+    expect(after.sum(CLOSED, { ...pool('max-lifetime'), [CLOSE_REASON]: 'client_closed' })).toBe(1);
+    expect(after.sum(CLOSED, pool('max-lifetime'))).toBe(1);
+    expect(after.sum(REUSE_FAILED)).toBe(0);
+  });
+
+  test('connections reset (RST): error{ECONNRESET}; a reused checkout whose query broke is one reuse failure, an idle one none', async () => {
+    const { snapshots, values } = await runPgFixture<{ queryError: SeenError; poolErrors: string[] }>('pool.js', 'reset');
+    expect(values.queryError).toMatchObject({ code: 'ECONNRESET' });
+    expect(values.poolErrors).toEqual(['ECONNRESET']);
+    const reset = snapshots.reset!;
+    for (const name of ['reset-busy', 'reset-idle']) {
+      expect(reset.sum(CLOSED, { ...pool(name), [CLOSE_REASON]: 'error', [ERROR_TYPE]: 'ECONNRESET' })).toBe(1);
+      expect(reset.sum(CLOSED, pool(name))).toBe(1);
+    }
+    expect(reset.sum(REUSE_FAILED, { ...pool('reset-busy'), [ERROR_TYPE]: 'ECONNRESET' })).toBe(1);
+    expect(reset.sum(REUSE_FAILED)).toBe(1);
+    expect([reset.count(USES, pool('reset-busy')), reset.histogramSum(USES, pool('reset-busy'))]).toEqual([1, 2]);
   });
 });

@@ -20,3 +20,4 @@ export { countingMeterProvider, type CountingMeterProvider, type SdkCallCounts }
 export { startMariaDbServer, type MariaDbServer, type MariaDbServerOptions } from './mariadb-server';
 export { startConnectProxy, type ConnectProxy } from './connect-proxy';
 export { startKeepAliveServer, type KeepAliveServer, type KeepAliveServerOptions } from './keep-alive-server';
+export { startTcpProxy, type TcpProxy } from './tcp-proxy';

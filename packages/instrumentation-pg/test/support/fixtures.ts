@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { MetricData } from '@opentelemetry/sdk-metrics';
-import { MetricsSnapshot, runFixture, type FixtureOptions } from '@connmetrics/test-harness';
+import { MetricsSnapshot, postgresAddress, runFixture, type FixtureOptions } from '@connmetrics/test-harness';
 
 export interface PgFixtureResult<Values> {
   readonly snapshots: Readonly<Record<string, MetricsSnapshot>>;
@@ -46,6 +46,10 @@ export {
   REUSED,
   FAILED,
   CLOSED,
+  CLOSE_REASON,
+  USES,
+  IDLE_TIME,
+  REUSE_FAILED,
   CONNECT,
   TLS,
   DNS,
@@ -67,3 +71,11 @@ export const ERROR_TYPE = 'error.type';
 export const pool = (name: string) => ({ [POOL_NAME]: name });
 export const used = (name: string) => ({ [POOL_NAME]: name, [STATE]: 'used' });
 export const idle = (name: string) => ({ [POOL_NAME]: name, [STATE]: 'idle' });
+
+/**
+ * The shared server as the tests reach it (PGHOST, PGPORT, PGDATABASE through
+ * the harness), and the default pool name pg-pool's connections to it get.
+ */
+const shared = postgresAddress();
+export const SERVER = { address: shared.host, port: shared.port, database: shared.database };
+export const sharedPoolName = (database: string = shared.database) => `${shared.host}:${shared.port}/${database}`;
