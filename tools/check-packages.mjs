@@ -296,7 +296,12 @@ for (const { dir, pkg } of packages) {
     return bad.join(', ') || undefined;
   });
   checking(`${name}: npm publish --dry-run`, () => {
-    const run = spawnSync('npm', ['publish', '--dry-run', '--access', 'public', tarball], { cwd: scratch, encoding: 'utf8' });
+    // pnpm passes its own settings to scripts as npm_config_* variables, which npm
+    // would warn about as unknown: npm gets only those it knows.
+    const npmEnv = Object.fromEntries(
+      Object.entries(process.env).filter(([key]) => !/^npm_config_/i.test(key) || /^npm_config_(cache|registry|userconfig)$/i.test(key)),
+    );
+    const run = spawnSync('npm', ['publish', '--dry-run', '--access', 'public', tarball], { cwd: scratch, encoding: 'utf8', env: npmEnv });
     const output = `${run.stdout}${run.stderr}`;
     // Logging in is what a dry run cannot do: the only warning it may give.
     const warnings = output.split('\n').filter((line) => /npm (warn|WARN|ERR)/.test(line) && !/requires you to be logged in/.test(line));
