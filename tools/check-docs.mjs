@@ -68,7 +68,14 @@ for (const file of markdownFiles()) {
     const besides = readdirSync(here).filter((entry) => !entry.startsWith('.') && entry !== 'node_modules' && statSync(join(here, entry)).isDirectory());
     const packageDirs = readdirSync(join(root, 'packages')).map((dir) => join(root, 'packages', dir));
     const candidates = span.includes('/')
-      ? [join(root, span), join(here, span), ...besides.map((dir) => join(here, dir, span)), ...packageDirs.map((dir) => join(dir, span))]
+      ? [
+          join(root, span),
+          join(here, span),
+          ...besides.map((dir) => join(here, dir, span)),
+          ...packageDirs.map((dir) => join(dir, span)),
+          // A file of an instrumented library (`pg/lib/client.js`), as a package's dev dependency installs it.
+          ...packageDirs.map((dir) => join(dir, 'node_modules', span)),
+        ]
       : [join(here, span), join(root, span), ...(under ? [join(root, under, span)] : [])];
     if (span.includes('*')) {
       // `packages/*/test/x.test.ts` claims a file in every instrumentation package.
