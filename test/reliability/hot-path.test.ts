@@ -26,10 +26,10 @@ interface HotPath {
 
 /** SDK calls per reused use, by instrument name. Everything else is recorded per connection, at its creation or close. */
 const SDK_CALLS_PER_REUSED_USE: Readonly<Record<string, Readonly<Record<string, number>>>> = {
-  // time_in_queue on every request (issue 13 may restrict it to requests that waited)
-  undici: { 'http.client.request.time_in_queue': 1 },
-  fetch: { 'http.client.request.time_in_queue': 1 },
-  http: { 'http.client.request.time_in_queue': 1 },
+  // nothing: a request handed an idle kept-alive connection waited for none, so no time_in_queue (.NET's meaning)
+  undici: {},
+  fetch: {},
+  http: {},
   // the two semconv histograms per checkout
   pg: { 'db.client.connection.wait_time': 1, 'db.client.connection.use_time': 1 },
   ioredis: {},

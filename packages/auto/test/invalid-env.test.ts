@@ -67,7 +67,7 @@ test.each(apps)('%s: one warning per bad variable, defaults used, metrics export
   expect(warnings.find((line) => line.includes('OTEL_EXPORTER_OTLP_HEADERS:'))).toContain('entry 2 is not key=value');
   expect(run.stderr).not.toContain('secret-value');
   expect(warnings.find((line) => line.includes('CONNMETRICS_DISABLED_INSTRUMENTATIONS:'))).toContain(
-    'unknown instrumentation "mysql" ignored (known: undici, http, pg, ioredis, grpc, mysql2 or postgres)',
+    'unknown instrumentation "mysql" ignored (known: undici, http, pg, ioredis, redis, grpc, mysql2 or postgres)',
   );
 
   // The defaults at work: OTLP over http/protobuf to the (valid) endpoint, once at exit.

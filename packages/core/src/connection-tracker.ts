@@ -11,7 +11,7 @@ import type { ConnectionClaims } from './claims';
 import { reportFailure } from './guard';
 import { seconds } from './helpers';
 import type { CounterSeries, SeriesCounter } from './series-counter';
-import { ATTR_CONNECTION_CLOSE_REASON, ATTR_ERROR_TYPE, CLOSE_REASON_CLIENT_CLOSED, CLOSE_REASON_ERROR, ERROR_TYPE_OTHER, type CloseReason } from './semconv';
+import { ATTR_CONNECTION_CLOSE_REASON, ATTR_ERROR_TYPE, CLOSE_REASON_ERROR, ERROR_TYPE_OTHER, type CloseReason } from './semconv';
 
 const coreLogger = diag.createComponentLogger({ namespace: '@connmetrics/core' });
 
@@ -238,11 +238,3 @@ export class ConnectionTracker {
   }
 }
 
-/**
- * The close cause when all a package knows is whether an error ended the
- * connection: `error` with its type, else `client_closed`. Packages that can
- * tell server, idle-timeout and client closes apart build the cause themselves.
- */
-export function causeOf(errorType: string | undefined): CloseCause {
-  return errorType === undefined ? { reason: CLOSE_REASON_CLIENT_CLOSED } : { reason: CLOSE_REASON_ERROR, errorType };
-}

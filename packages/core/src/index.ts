@@ -17,8 +17,9 @@ export {
   type HttpConnectionInstruments,
   type DbConnectionInstruments,
 } from './instruments';
-export { timeTlsUpgrade, type PhaseTarget } from './socket-phases';
-export { ConnectionTracker, causeOf, type ConnectionState, type UseCounters, type CloseCause } from './connection-tracker';
+// releaseSocketPhases: the bench's floor mode takes an instrumentation's socket-phase timing back.
+export { timeTlsUpgrade, releaseSocketPhases, type PhaseTarget } from './socket-phases';
+export { ConnectionTracker, type ConnectionState, type UseCounters, type CloseCause } from './connection-tracker';
 export { OpenConnectionsObserver } from './open-connections';
 export { ConnectionInstrumentationBase } from './base';
 export type { ConnectionInstrumentationConfig, ConnectionInfo } from './types';

@@ -62,7 +62,8 @@ test('two instances on one MeterProvider: created, reused, lifetimes and waits c
       reused: snapshot.sum(REUSED),
       lifetimes: snapshot.count(LIFETIME),
       waits: snapshot.count(QUEUE),
-    }).toEqual({ created: server.acceptedConnections, reused: 10 - server.acceptedConnections, lifetimes: server.acceptedConnections, waits: 10 });
+    // Only the first request of each new connection waited for one (undici shows no Pool queue).
+    }).toEqual({ created: server.acceptedConnections, reused: 10 - server.acceptedConnections, lifetimes: server.acceptedConnections, waits: server.acceptedConnections });
   } finally {
     second.disable();
     await subject.stop();
