@@ -118,8 +118,10 @@ describe.each(COUNTED_COPIES)('%s (major %s): one client', (copy, major) => {
     redisCli(server.port, ['CLIENT', 'KILL', 'ID', String(id)]);
     const error = (await popped) as { constructor: { name: string } };
     expect(error.constructor.name).toBe('SocketClosedUnexpectedlyError');
-    const snapshot = await run.metrics.collect();
     const pool = { [POOL]: poolOf(server.port) };
+    // The application's rejection may come before node-redis reports the closed socket: wait for the close.
+    await waitFor(async () => (await run.metrics.collect()).sum(CLOSED, pool) === 1, 'the killed connection to be recorded as closed');
+    const snapshot = await run.metrics.collect();
     expect(snapshot.sum(REUSE_FAILED, { ...pool, 'error.type': 'SocketClosedUnexpectedlyError' })).toBe(1);
     expect(snapshot.sum(REUSE_FAILED)).toBe(1);
     await client.destroy();
