@@ -3,7 +3,7 @@
  * its OpenTelemetry dependencies need, and a release of each line that
  * publishes every built-in diagnostics channel the package reads.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { missingNodeSupport } from '../../core/src/node-support';
 import { CONNECTION_INSTRUMENTATION_NAMES, getConnectionInstrumentations } from '../src';
@@ -19,7 +19,8 @@ function minimums(range: string): string[] {
   return range.split('||').map((part) => /(\d+\.\d+\.\d+)/.exec(part)?.[1] ?? 'unparsed');
 }
 
-const directories = ['core', 'auto', 'instrumentation-undici', 'instrumentation-http', 'instrumentation-pg', 'instrumentation-ioredis', 'instrumentation-grpc'];
+/** Every package of the workspace (a new one is checked from the day it exists). */
+const directories = readdirSync(PACKAGES).filter((directory) => existsSync(join(PACKAGES, directory, 'package.json')));
 
 test.each(directories)('%s: engines is at least what @opentelemetry/instrumentation and sdk-metrics need', (directory) => {
   for (const minimum of minimums(manifest(directory).engines?.node ?? '')) expect(missingNodeSupport([], minimum)).toEqual([]);
