@@ -12,6 +12,7 @@
  */
 import type { ShimWrapped } from '@opentelemetry/instrumentation';
 import { InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile, isWrapped } from '@opentelemetry/instrumentation';
+import { isPromiseLike } from '@connmetrics/core';
 import type { Connect, ConnectorPrototype, SecureConnectorLike, TransportExports } from './grpc-js-shapes';
 
 export type { TransportExports } from './grpc-js-shapes';
@@ -89,7 +90,7 @@ function observedConnect(original: Connect, observer: ConnectObserver): Connect 
     const attempt = observer.attemptStarted(this, address, rest[0]);
     if (!attempt) return original.call(this, address, secureConnector, ...rest);
     const result = original.call(this, address, observedSecureConnector(secureConnector, attempt), ...rest);
-    if (isPromise(result)) {
+    if (isPromiseLike(result)) {
       result.then(
         (transport) => attempt.ready(transport),
         // `Promise.reject()` without a reason: the connector was shut down, no attempt was made.
@@ -112,7 +113,7 @@ function observedSecureConnector(secureConnector: unknown, attempt: ConnectAttem
   const connect = (socket: unknown): unknown => {
     const securing = attempt.securing(socket);
     const result = target.connect(socket);
-    if (securing && isPromise(result)) {
+    if (securing && isPromiseLike(result)) {
       result.then(
         (secured) => securing.succeeded(secured),
         (error: unknown) => securing.failed(error),
@@ -127,9 +128,4 @@ function observedSecureConnector(secureConnector: unknown, attempt: ConnectAttem
       return typeof value === 'function' ? value.bind(object) : value;
     },
   });
-}
-
-/** grpc-js returns native promises; duck-typed so that a promise from another realm (a vm context) counts. */
-function isPromise(value: unknown): value is Promise<unknown> {
-  return typeof value === 'object' && value !== null && typeof (value as Promise<unknown>).then === 'function';
 }

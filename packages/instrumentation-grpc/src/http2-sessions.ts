@@ -6,7 +6,6 @@
  * that stream is its first (id 1), else adopted. Each watched session carries
  * this module's 'connect', 'goaway' and 'close' listeners, removed on clear().
  */
-import { performance } from 'node:perf_hooks';
 import type { ClientHttp2Stream, Http2Session, IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import type { Attributes, DiagLogger } from '@opentelemetry/api';
 import {
@@ -14,6 +13,7 @@ import {
   ConnectionTracker,
   connectionOwner,
   errorType,
+  seconds,
   type ConnectionInstruments,
   type ConnectionState,
   type HttpConnectionInstruments,
@@ -55,6 +55,8 @@ export interface SessionsHost {
   readonly diag: DiagLogger;
   /** This package's name: sessions over sockets another package owns are left to it. */
   readonly owner: string;
+  /** Whether this instance counts `session` for its MeterProvider (see ConnectionInstrumentationBase.claim). */
+  claim(session: object): boolean;
   guarded(name: string, hook: () => void): void;
   /** A connection's attributes; `network.peer.address` from the session when configured. */
   attributesOf(target: SessionTarget, session?: Http2Session): Attributes;
@@ -162,8 +164,10 @@ export class Http2Sessions {
 
   /** Counts a connected session as created (once), claims its socket, watches its close (from the grpc-js patch). */
   sessionCreated(session: Http2Session, attributes: Attributes, idleTimeoutMs?: number): void {
+    const known = this.tracker.get(session) !== undefined;
+    if (!known && !this.host.claim(session)) return; // another instance of this instrumentation counts it
     if (idleTimeoutMs !== undefined) this.endOf(session).idleTimeoutMs = idleTimeoutMs;
-    if (this.tracker.get(session)) return;
+    if (known) return;
     this.tracker.created(session, attributes);
     this.claimSessionSocket(session, attributes);
     this.watch(session);
@@ -172,6 +176,7 @@ export class Http2Sessions {
   /** A session over a socket another instrumentation counts (undici's HTTP/2). */
   private ownedElsewhere(session: Http2Session): boolean {
     if (this.tracker.get(session) || this.pending.has(session)) return false; // ours: the per-call fast path
+    if (!this.host.claim(session)) return true; // another instance of this instrumentation counts it
     const socket = sessionSocket(session);
     const owner = socket && connectionOwner(socket);
     return owner !== undefined && owner !== this.host.owner;
@@ -201,7 +206,7 @@ export class Http2Sessions {
     const state = this.tracker.closed(session, cause);
     // An adopted session's lifetime began before it was seen: not recorded.
     if (state?.observedFromStart) {
-      this.host.httpInstruments.connectionDuration.record((performance.now() - state.readyAt) / 1000, state.attributes);
+      this.host.httpInstruments.connectionDuration.record(seconds(state.readyAt), state.attributes);
     }
   }
 

@@ -90,6 +90,7 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
       },
       diag: this._diag,
       owner: PACKAGE_NAME,
+      claim: (session) => this.claim(session),
       guarded: (name, hook) => this.guarded(name, hook),
       attributesOf: (target, session) => this.attributesOf(target, session),
       claimSocket: (socket, attributes) => void this.claimSocket(socket, attributes),
@@ -170,7 +171,8 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
   private onConnectAttempt(connector: object, address: unknown, options: unknown): ConnectAttempt | undefined {
     let attempt: ConnectAttempt | undefined;
     this.guarded('grpc-js connect', () => {
-      if (!this.isEnabled()) return;
+      // The connector makes every attempt of one subchannel: one instance per MeterProvider reports them.
+      if (!this.isEnabled() || !this.claim(connector)) return;
       // The channel's target names the server as the application did (a host
       // name); the subchannel address is the resolved IP, the peer.
       const { host, port } = (address ?? {}) as { host?: unknown; port?: unknown };

@@ -8,9 +8,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Attributes, Histogram } from '@opentelemetry/api';
-import { errorType, tlsHandshakeAttributes, tlsOutcomeOf } from '@connmetrics/core';
+import { errorType, seconds, tlsHandshakeAttributes, tlsOutcomeOf } from '@connmetrics/core';
 import type { SecureConnectResult } from './grpc-js-shapes';
-
 
 export class TlsHandshakeTimer {
   private readonly startedAt = performance.now();
@@ -33,6 +32,6 @@ export class TlsHandshakeTimer {
   }
 
   private elapsed(): number {
-    return Math.max(0, performance.now() - this.startedAt) / 1000;
+    return seconds(this.startedAt);
   }
 }

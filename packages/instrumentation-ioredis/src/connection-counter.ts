@@ -18,6 +18,7 @@ import {
   CLOSE_REASON_CLIENT_CLOSED,
   ConnectionTracker,
   errorType,
+  seconds,
   type CloseCause,
   type ConnectionInstruments,
   type ConnectionState,
@@ -69,6 +70,8 @@ export class RedisConnectionCounter {
   /** `connect()` is called: an attempt, unless the client is already connecting or connected (then it rejects at once). */
   connecting(client: RedisClient): void {
     if (STATUSES_ALREADY_CONNECTING.has(client.status ?? '')) return;
+    // The client is the subject of every claim: whoever counts it counts its connections.
+    if (!this.tracker.claim(client)) return; // another instance of the instrumentation counts this client
     this.attempts.begin(client);
     this.connectWatch.watch(client);
   }
@@ -89,7 +92,10 @@ export class RedisConnectionCounter {
     // them marks the connection created.
     const attempt = this.attempts.unsettled(client);
     if (attempt && socketOf(attempt) === socket) this.created(attempt, socket);
-    this.tracker.used(socket) ?? this.tracker.adopt(socket, this.adopted(client, socket));
+    if (this.tracker.used(socket)) return;
+    // A connection opened before the instrumentation was enabled, unless another instance counts its client.
+    if (!this.tracker.claim(client) || !this.tracker.claim(socket)) return;
+    this.tracker.adopt(socket, this.adopted(client, socket));
   }
 
   /** Per reply: the use of the command it answers ends; a handshake error reply explains a failed attempt. */
@@ -123,8 +129,8 @@ export class RedisConnectionCounter {
   private created(attempt: ConnectAttempt, socket: RedisSocket): void {
     attempt.settled = true;
     const attributes = this.host.attributesOf(attempt.client, socket);
-    this.tracker.created(socket, attributes);
-    this.host.dbInstruments.createTime.record((performance.now() - attempt.startedAt) / 1000, attributes);
+    if (this.tracker.created(socket, attributes).counted === false) return; // another instance counts this connection
+    this.host.dbInstruments.createTime.record(seconds(attempt.startedAt), attributes);
     this.host.claimSocket(socket, attributes);
     this.closeWatch.watch(socket, attempt.client);
   }

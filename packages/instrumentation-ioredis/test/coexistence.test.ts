@@ -1,4 +1,4 @@
-import { redisAddress, requireReachable } from '@connmetrics/test-harness';
+import { redisAddress, refusedPort, requireReachable } from '@connmetrics/test-harness';
 import { copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,6 +27,30 @@ describe.each(IOREDIS_COPIES)('%s (%s): two instances of the instrumentation', (
       { created: 1, reused: 9 },
       { created: 1, reused: 9 },
     ]);
+  });
+});
+
+describe.each(IOREDIS_COPIES)('%s (%s): two instances on one MeterProvider', (copy) => {
+  test('each connection, use and failed attempt counted once, as the server saw them; the second counts alone once the first is disabled', async () => {
+    const run = await runScenario<Record<string, Record<string, number>>>('one-provider', copy, {
+      host: redis.host,
+      port: redis.port,
+      refused: await refusedPort(),
+    });
+    const { both, bothCounts, second, secondCounts } = run.facts;
+    // What the server and the client saw: one connection (one CLIENT ID) per client, one refused attempt.
+    expect([both, second]).toEqual([
+      { connections: 1, commands: 10, refused: 1, openWhileConnected: 1 },
+      { connections: 1, commands: 5, refused: 1, openWhileConnected: 1 },
+    ]);
+    const expected = (...runs: Array<Record<string, number>>) => {
+      const connections = runs.reduce((total, run) => total + run.connections!, 0);
+      const commands = runs.reduce((total, run) => total + run.commands!, 0);
+      const refused = runs.reduce((total, run) => total + run.refused!, 0);
+      return { created: connections, reused: commands - connections, failed: refused, createTimes: connections, closed: connections };
+    };
+    expect(bothCounts).toEqual(expected(both!));
+    expect(secondCounts).toEqual(expected(both!, second!));
   });
 });
 

@@ -68,6 +68,7 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
       get pools() {
         return self.pools;
       },
+      claim: (subject) => this.claim(subject),
       attributesOf: (target, pool) => this.pgAttributes(target, pool),
       withPeer: (attributes, client) => this.withPeer(attributes, client),
       claimSocket: (socket, attributes) => void this.claimSocket(socket, attributes),
@@ -125,9 +126,14 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
     const instruments = createDbConnectionInstruments(this.meter);
     this._dbInstruments = instruments;
     this.meter.addBatchObservableCallback(
-      (result) => this.guarded('observe pg pools', () => this.gauges.observe(result, instruments, this.pools.live())),
+      (result) => this.guarded('observe pg pools', () => this.gauges.observe(result, instruments, this.ownPools())),
       [instruments.count, instruments.idleMax, instruments.idleMin, instruments.max, instruments.pendingRequests],
     );
+  }
+
+  /** The pools this instance reports: each pool is reported by one instance per MeterProvider. */
+  private *ownPools(): Generator<readonly [PgPool, PoolState]> {
+    for (const entry of this.pools.live()) if (this.claim(entry[0])) yield entry;
   }
 
   protected override onDisabled(): void {

@@ -17,7 +17,7 @@ import {
   InstrumentationNodeModuleFile,
   type InstrumentationModuleDefinition,
 } from '@opentelemetry/instrumentation';
-import { loadedModuleFiles, versionInRange } from '@connmetrics/core';
+import { isPromiseLike, loadedModuleFiles, moduleExports, versionInRange } from '@connmetrics/core';
 import type { PgClient, PgPool } from './internal-types';
 
 export const SUPPORTED_PG_VERSIONS = ['>=8.0.3 <9'];
@@ -43,14 +43,6 @@ type AnyFunction = (this: any, ...args: any[]) => any;
 export type Wrap = (target: object, name: string, wrapper: (original: AnyFunction) => AnyFunction) => void;
 export type Unwrap = (target: object, name: string) => void;
 
-/** The CommonJS exports of a module, also when import-in-the-middle hands over an ES namespace. */
-function commonJsExports(exports: any): any {
-  return exports && exports[Symbol.toStringTag] === 'Module' && exports.default ? exports.default : exports;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
-}
 
 function clientConnect(hooks: PgHooks) {
   return (original: AnyFunction): AnyFunction =>
@@ -90,7 +82,7 @@ function poolConnect(hooks: PgHooks) {
         });
       }
       const result = original.apply(this, arguments as unknown as unknown[]);
-      if (!isThenable(result)) return result;
+      if (!isPromiseLike(result)) return result;
       // The application gets a promise that settles exactly as pg-pool's does.
       return result.then(
         (client) => {
@@ -141,10 +133,10 @@ function patchPoolClass(Pool: any, hooks: PgHooks, wrap: Wrap): void {
  */
 export function patchLoadedCopies(hooks: PgHooks, wrap: Wrap): void {
   for (const copy of loadedModuleFiles('pg/lib/client.js')) {
-    if (versionInRange(copy.version, '8.0.3', '9.0.0')) patchClientClass(commonJsExports(copy.exports), hooks, wrap);
+    if (versionInRange(copy.version, '8.0.3', '9.0.0')) patchClientClass(moduleExports(copy.exports), hooks, wrap);
   }
   for (const copy of loadedModuleFiles('pg-pool/index.js')) {
-    if (versionInRange(copy.version, '3.0.0', '4.0.0')) patchPoolClass(commonJsExports(copy.exports), hooks, wrap);
+    if (versionInRange(copy.version, '3.0.0', '4.0.0')) patchPoolClass(moduleExports(copy.exports), hooks, wrap);
   }
 }
 
@@ -153,31 +145,31 @@ export function pgModuleDefinitions(hooks: PgHooks, wrap: Wrap, unwrap: Unwrap):
     'pg/lib/client.js',
     SUPPORTED_PG_VERSIONS,
     (exports) => {
-      patchClientClass(commonJsExports(exports), hooks, wrap);
+      patchClientClass(moduleExports(exports), hooks, wrap);
       return exports;
     },
-    (exports) => unpatchClientClass(commonJsExports(exports), unwrap),
+    (exports) => unpatchClientClass(moduleExports(exports), unwrap),
   );
   // pg's main module too: under import-in-the-middle, lib/client.js may not pass the require hook.
   const pg = new InstrumentationNodeModuleDefinition(
     'pg',
     SUPPORTED_PG_VERSIONS,
     (exports) => {
-      patchClientClass(commonJsExports(exports)?.Client, hooks, wrap);
+      patchClientClass(moduleExports(exports)?.Client, hooks, wrap);
       return exports;
     },
-    (exports) => unpatchClientClass(commonJsExports(exports)?.Client, unwrap),
+    (exports) => unpatchClientClass(moduleExports(exports)?.Client, unwrap),
     [clientFile],
   );
   const pgPool = new InstrumentationNodeModuleDefinition(
     'pg-pool',
     SUPPORTED_PG_POOL_VERSIONS,
     (exports) => {
-      patchPoolClass(commonJsExports(exports), hooks, wrap);
+      patchPoolClass(moduleExports(exports), hooks, wrap);
       return exports;
     },
     (exports) => {
-      const prototype = commonJsExports(exports)?.prototype;
+      const prototype = moduleExports(exports)?.prototype;
       if (!prototype) return;
       unwrap(prototype, 'connect');
       unwrap(prototype, 'newClient');

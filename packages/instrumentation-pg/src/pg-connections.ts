@@ -15,6 +15,7 @@ import type { Attributes, DiagLogger } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ConnectionTracker,
+  seconds,
   type CloseCause,
   type ConnectionInstruments,
   type ConnectionState,
@@ -34,6 +35,8 @@ export interface PgHost {
   readonly dbInstruments: DbConnectionInstruments;
   readonly diag: DiagLogger;
   readonly pools: PoolRegistry;
+  /** Whether this instance counts `subject` (a client or a pool) for its MeterProvider (see ConnectionInstrumentationBase.claim). */
+  claim(subject: object): boolean;
   /** A connection's attributes (without the peer address). */
   attributesOf(target: ServerTarget, pool: PoolState | undefined): Attributes;
   /** The same with `network.peer.address` when configured. */
@@ -58,9 +61,9 @@ interface ClientRecord {
   /** The pool of the checkout in progress, and when it was handed out; undefined between checkouts. */
   checkoutPool: PoolState | undefined;
   checkedOutAt: number;
+  /** Whether this instance reports the checkout's pool (else another instance records its use_time). */
+  checkoutReported: boolean;
 }
-
-const seconds = (from: number) => Math.max(0, performance.now() - from) / 1000;
 
 function isClient(value: unknown): value is PgClient {
   return value !== null && typeof value === 'object' && typeof (value as PgClient).on === 'function';
@@ -130,6 +133,8 @@ export class PgConnections {
     if (!connection || !hasConnection(client)) return;
     // connect() called twice: pg reports the error, there is no new attempt.
     if (client._connecting || client._connected || this.attempts.has(client) || this.tracker.get(client)) return;
+    // Another instance of the instrumentation counts this client for the same MeterProvider.
+    if (!this.tracker.claim(client)) return;
     const pool = this.creatingPool;
     const target = clientTarget(client);
     pool?.identify(target);
@@ -180,7 +185,7 @@ export class PgConnections {
     const connection = client.connection;
     const lifetime =
       connection && hasConnection(client) ? new ConnectionLifetime(client, connection, this.lifetimeObserver, this.host.diag) : undefined;
-    const record: ClientRecord = { pool, lifetime, checkoutPool: undefined, checkedOutAt: 0 };
+    const record: ClientRecord = { pool, lifetime, checkoutPool: undefined, checkedOutAt: 0, checkoutReported: false };
     state.extra = record;
     this.records.set(client, record);
     lifetime?.start();
@@ -207,11 +212,13 @@ export class PgConnections {
     }
     // A client connected before the instrumentation was enabled: adopt it.
     if (!hasConnection(client) || client._connected !== true || client._ending || client._ended || isPoolClient(client)) return;
+    if (!this.tracker.claim(client)) return; // another instance counts it
     this.bareUse(client, this.host.withPeer(this.host.attributesOf(clientTarget(client), undefined), client));
   }
 
   private bareUse(client: PgClient, attributes: Attributes): void {
     const state = this.tracker.used(client) ?? this.tracker.adopt(client, attributes);
+    if (state.counted === false) return; // another instance counts it
     if (!state.extra) this.follow(client, state, undefined);
     this.tracker.released(client);
   }
@@ -227,29 +234,38 @@ export class PgConnections {
   checkoutEnded(pgPool: PgPool, startedAt: CheckoutStart, error: unknown, client: unknown): void {
     const pool = this.host.pools.get(pgPool);
     if (!pool) return; // disabled since the checkout started
+    // Else another instance reports this pool (its timeouts, waits and uses); the client may still be ours.
+    const reported = this.host.claim(pgPool);
     if (error) {
-      if (isPoolTimeout(error)) this.host.dbInstruments.timeouts.add(1, pool.attributes.pool);
+      if (reported && isPoolTimeout(error)) this.host.dbInstruments.timeouts.add(1, pool.attributes.pool);
       return;
     }
     if (!isClient(client)) return;
     // The client's server target is read only while the pool is unnamed: not per checkout.
     if (!pool.isNamed) pool.identify(clientTarget(client));
     const now = performance.now();
-    this.host.dbInstruments.waitTime.record(Math.max(0, now - startedAt) / 1000, pool.attributes.pool);
+    if (reported) this.host.dbInstruments.waitTime.record(seconds(startedAt, now), pool.attributes.pool);
     // Created and reused need the client's connection attempt, which only pg's JavaScript client shows.
     let record = this.records.get(client);
     if (hasConnection(client)) {
       const state =
         this.tracker.used(client) ??
-        this.tracker.adopt(client, this.host.withPeer(this.host.attributesOf(clientTarget(client), pool), client));
-      record = recordOf(state) ?? this.follow(client, state, pool);
-      record.pool ??= pool;
-    } else if (!record) {
-      record = { pool, lifetime: undefined, checkoutPool: undefined, checkedOutAt: 0 };
+        (this.tracker.claim(client)
+          ? this.tracker.adopt(client, this.host.withPeer(this.host.attributesOf(clientTarget(client), pool), client))
+          : undefined); // another instance counts this connection
+      if (state) {
+        record = recordOf(state) ?? this.follow(client, state, pool);
+        record.pool ??= pool;
+      }
+    }
+    if (!record) {
+      if (!reported) return; // nothing of this checkout is ours to record
+      record = { pool, lifetime: undefined, checkoutPool: undefined, checkedOutAt: 0, checkoutReported: false };
       this.records.set(client, record);
     }
     record.checkoutPool = pool;
     record.checkedOutAt = now;
+    record.checkoutReported = reported;
   }
 
   /** pg-pool's 'release' event: the checkout ends. */
@@ -259,7 +275,7 @@ export class PgConnections {
     const pool = record?.checkoutPool;
     if (!record || !pool) return; // handed out before the instrumentation was enabled, or by pg-pool to itself
     record.checkoutPool = undefined;
-    this.host.dbInstruments.useTime.record(seconds(record.checkedOutAt), pool.attributes.pool);
+    if (record.checkoutReported) this.host.dbInstruments.useTime.record(seconds(record.checkedOutAt), pool.attributes.pool);
     this.tracker.released(client);
   }
 }

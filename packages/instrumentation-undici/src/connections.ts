@@ -4,7 +4,6 @@
  * every use, the requests that waited, failed reuses, and how each connection
  * ends. The instrumentation feeds it from undici's channels.
  */
-import { performance } from 'node:perf_hooks';
 import { context, type Attributes, type DiagLogger } from '@opentelemetry/api';
 import { isTracingSuppressed } from '@opentelemetry/core';
 import {
@@ -14,6 +13,7 @@ import {
   ConnectionTracker,
   HookRunner,
   errorType,
+  seconds,
   type ConnectionInstruments,
   type ConnectionState,
   type HttpConnectionInstruments,
@@ -136,9 +136,9 @@ export class UndiciConnections {
   requestEnded(request: Served): void {
     this.waits.interrupt();
     const socket = request[SERVED_ON];
-    if (socket === undefined) return;
+    // The mark is shared by every instance of this copy: a connection another instance counts is its to end.
+    if (socket === undefined || this.tracker.released(socket) === undefined) return;
     request[SERVED_ON] = undefined;
-    this.tracker.released(socket);
   }
 
   /** A request failed: on a connection that had served others and broke before any response, a failed reuse. */
@@ -209,7 +209,7 @@ export class UndiciConnections {
     if (!open) return;
     const interrupted = open.inFlight > 0 || record.brokenBy !== undefined;
     const state = this.tracker.closed(socket, closeCauseOf(socket, interrupted, record.lastAskedReset, open.uses));
-    if (state) this.host.httpInstruments.connectionDuration.record((performance.now() - state.readyAt) / 1000, state.attributes);
+    if (state) this.host.httpInstruments.connectionDuration.record(seconds(state.readyAt), state.attributes);
   }
 
   /** Attributes of a connection opened before this instrumentation was enabled. */
