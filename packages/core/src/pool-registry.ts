@@ -1,11 +1,18 @@
 /*
- * The database pools in use, each with its own state, so that two pools never
- * share numbers: shared by the database instrumentations (pg-pool, mysql2),
- * each of which says how a pool is named and when it has ended. Pools are held
+ * The database pools an instrumentation follows, each with its own state, so
+ * that two pools never share numbers: shared by the database instrumentations
+ * (mysql2, postgres.js), each of which says how a pool is named, what it
+ * holds, when it has ended and which instance counts it. Pools are held
  * weakly: a pool the application drops is collected, and one that ended is
  * forgotten at the next sweep.
+ *
+ * Counted once per MeterProvider: every pool metric (the gauges, and the
+ * timings through `PoolEntry.counted()`) is recorded only by the instance
+ * that claims the pool (see claims.ts); the other instances hold the pool
+ * but record nothing for it.
  */
 import type { Attributes } from '@opentelemetry/api';
+import type { PoolCounts } from './pool-gauges';
 import {
   ATTR_DB_CLIENT_CONNECTION_POOL_NAME,
   ATTR_DB_CLIENT_CONNECTION_STATE,
@@ -13,7 +20,19 @@ import {
   DB_CLIENT_CONNECTION_STATE_USED,
 } from './semconv';
 
-/** The attribute sets of one pool's metrics, computed once. */
+/** Where a database client connects: `server.address`, `server.port` and the database. */
+export interface DbServerTarget {
+  readonly address?: string;
+  readonly port?: number;
+  readonly database?: string;
+}
+
+/** The conventions' fallback pool name: `server.address:server.port/database`. */
+export function defaultPoolName(target: DbServerTarget): string {
+  return `${target.address ?? ''}:${target.port ?? ''}/${target.database ?? ''}`;
+}
+
+/** The attribute sets of one pool's metrics, computed once per pool (the `.v1` shape of pool-gauges.ts). */
 export interface PoolAttributes {
   readonly name: string;
   /** `db.client.connection.pool.name`: the attributes of every pool metric. */
@@ -32,16 +51,38 @@ export function poolAttributes(name: string): PoolAttributes {
   };
 }
 
+/** A pool as the timings see it: its attributes, and whether this instance counts it now. */
+export interface CountedPool {
+  readonly attributes: PoolAttributes;
+  counted(): boolean;
+}
+
+export interface PoolRegistryOptions<Pool extends object> {
+  /**
+   * Whether this instance counts the pool for its MeterProvider: the
+   * instrumentation's `claim()` of an object every instance sees for this
+   * pool (the library's pool itself, or what stands for it).
+   */
+  readonly claim: (pool: Pool) => boolean;
+  /** What the pool holds now, for the gauges; undefined: not reported at this collection. */
+  readonly counts: (pool: Pool) => PoolCounts | undefined;
+  /** Whether the pool has ended (it is then forgotten and its listeners removed); by default only a collected pool is. */
+  readonly ended?: (pool: Pool) => boolean;
+  /** Adds the instrumentation's listeners to a new pool; returns what removes them. */
+  readonly listen?: (pool: Pool) => () => void;
+}
+
 /** One registered pool: its attributes (named once, on first need) and the listeners added to it. */
-export class PoolEntry<Pool extends object> {
+export class PoolEntry<Pool extends object> implements CountedPool {
   private named: PoolAttributes | undefined;
   private readonly ref: WeakRef<Pool>;
+  /** Removes the listeners added to the pool. */
+  detach: () => void = () => {};
 
   constructor(
     pool: Pool,
     private readonly namer: () => string,
-    /** Removes the listeners added to the pool. */
-    readonly detach: () => void,
+    private readonly options: PoolRegistryOptions<Pool>,
   ) {
     this.ref = new WeakRef(pool);
   }
@@ -54,13 +95,18 @@ export class PoolEntry<Pool extends object> {
   get attributes(): PoolAttributes {
     return (this.named ??= poolAttributes(this.namer()));
   }
-}
 
-export interface PoolRegistryOptions<Pool extends object> {
-  /** Whether the pool has ended (it is then forgotten and its listeners removed). */
-  readonly ended: (pool: Pool) => boolean;
-  /** Adds the instrumentation's listeners to a new pool; returns what removes them. */
-  readonly listen?: (pool: Pool) => () => void;
+  /** Whether this instance records the pool's metrics now (a WeakMap look-up; see claims.ts). */
+  counted(): boolean {
+    const pool = this.ref.deref();
+    return pool !== undefined && this.options.claim(pool);
+  }
+
+  /** Gone or ended. */
+  get over(): boolean {
+    const pool = this.ref.deref();
+    return pool === undefined || this.options.ended?.(pool) === true;
+  }
 }
 
 export class PoolRegistry<Pool extends object> {
@@ -74,9 +120,9 @@ export class PoolRegistry<Pool extends object> {
     let entry = this.byPool.get(pool);
     if (entry) return entry;
     this.sweep();
-    let detach: () => void = () => {};
-    entry = new PoolEntry(pool, name, () => detach());
-    detach = this.options.listen?.(pool) ?? detach;
+    entry = new PoolEntry(pool, name, this.options);
+    const listen = this.options.listen;
+    if (listen) entry.detach = listen(pool);
     this.byPool.set(pool, entry);
     this.entries.add(entry);
     return entry;
@@ -90,11 +136,17 @@ export class PoolRegistry<Pool extends object> {
   *live(): Generator<readonly [Pool, PoolEntry<Pool>]> {
     for (const entry of this.entries) {
       const pool = entry.pool;
-      if (!pool || this.options.ended(pool)) {
-        this.forget(entry);
-        continue;
-      }
-      yield [pool, entry];
+      if (pool === undefined || entry.over) this.forget(entry);
+      else yield [pool, entry];
+    }
+  }
+
+  /** What the gauges report at a collection: the live pools this instance counts, with what they hold. */
+  *observed(): Generator<readonly [PoolAttributes, PoolCounts]> {
+    for (const [pool, entry] of this.live()) {
+      if (!this.options.claim(pool)) continue;
+      const counts = this.options.counts(pool);
+      if (counts) yield [entry.attributes, counts];
     }
   }
 
@@ -106,10 +158,7 @@ export class PoolRegistry<Pool extends object> {
   }
 
   private sweep(): void {
-    for (const entry of this.entries) {
-      const pool = entry.pool;
-      if (!pool || this.options.ended(pool)) this.forget(entry);
-    }
+    for (const entry of this.entries) if (entry.over) this.forget(entry);
   }
 
   private forget(entry: PoolEntry<Pool>): void {
