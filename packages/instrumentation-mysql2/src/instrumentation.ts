@@ -290,6 +290,8 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     if (attempt.connection) this.connecting.delete(attempt.connection);
     const connection = attempt.connection;
     const target = connection ? configTarget(connection.config) : contextTarget(attempt.context);
+    // Every instance sees the same context: one counts the failure.
+    if (!this.claim(attempt.context)) return;
     const pool = this.attemptPool(attempt);
     const attributes = this.dbAttributes(target, dbSystemName(undefined, connection?._isMariaDB), pool?.attributes.name);
     // DNS, TCP and TLS up to the failure, when the module patch named the connection.
