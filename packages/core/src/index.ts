@@ -31,6 +31,7 @@ export {
   PoolRegistry,
   defaultPoolName,
   poolAttributes,
+  poolNameFromHook,
   type PoolEntry,
   type PoolAttributes,
   type CountedPool,

@@ -18,7 +18,7 @@
 import { diag, type Attributes, type BatchObservableResult, type Meter, type Observable } from '@opentelemetry/api';
 import { attributesKey } from './attributes';
 import { reportFailure } from './guard';
-import { innerMeter } from './guarded-meter';
+import { sharedPerMeter } from './guarded-meter';
 import type { DbConnectionInstruments } from './instruments';
 import type { PoolAttributes } from './pool-registry';
 
@@ -110,19 +110,14 @@ interface SharedPoolGauges {
 }
 
 function sharedPoolGauges(meter: Meter, instruments: DbConnectionInstruments): SharedPoolGauges {
-  const holder = globalThis as { [REGISTRY]?: WeakMap<Meter, SharedPoolGauges> };
-  const registry = (holder[REGISTRY] ??= new WeakMap());
-  const key = innerMeter(meter);
-  let shared = registry.get(key);
-  if (shared) return shared;
-  const gauges = new PoolGauges(instruments);
-  meter.addBatchObservableCallback(
-    (result) => gauges.observe(result),
-    [instruments.count, instruments.idleMax, instruments.idleMin, instruments.max, instruments.pendingRequests],
-  );
-  shared = { add: (source) => void gauges.sources.add(source), delete: (source) => void gauges.sources.delete(source) };
-  registry.set(key, shared);
-  return shared;
+  return sharedPerMeter(REGISTRY, meter, (): SharedPoolGauges => {
+    const gauges = new PoolGauges(instruments);
+    meter.addBatchObservableCallback(
+      (result) => gauges.observe(result),
+      [instruments.count, instruments.idleMax, instruments.idleMin, instruments.max, instruments.pendingRequests],
+    );
+    return { add: (source) => void gauges.sources.add(source), delete: (source) => void gauges.sources.delete(source) };
+  });
 }
 
 /**

@@ -11,7 +11,9 @@
  * that claims the pool (see claims.ts); the other instances hold the pool
  * but record nothing for it.
  */
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, DiagLogger } from '@opentelemetry/api';
+import { safeExecuteInTheMiddle } from '@opentelemetry/instrumentation';
+import { reportFailure } from './guard';
 import type { PoolCounts } from './pool-gauges';
 import {
   ATTR_DB_CLIENT_CONNECTION_POOL_NAME,
@@ -30,6 +32,28 @@ export interface DbServerTarget {
 /** The conventions' fallback pool name: `server.address:server.port/database`. */
 export function defaultPoolName(target: DbServerTarget): string {
   return `${target.address ?? ''}:${target.port ?? ''}/${target.database ?? ''}`;
+}
+
+/**
+ * A pool's name from the user's `poolName` hook: what it returns when that is
+ * a non-empty string, else `defaultName` (also when it throws, which is
+ * logged once through `logger`). `details` is built only when there is a hook.
+ */
+export function poolNameFromHook<Info extends { readonly defaultName: string }>(
+  hook: ((info: Info) => string | undefined) | undefined,
+  defaultName: string,
+  details: () => Omit<Info, 'defaultName'>,
+  logger: DiagLogger,
+): string {
+  if (!hook) return defaultName;
+  const name = safeExecuteInTheMiddle(
+    () => hook({ ...details(), defaultName } as Info),
+    (error) => {
+      if (error) reportFailure(logger, 'poolName (user hook; the default name is used)', error);
+    },
+    true,
+  );
+  return typeof name === 'string' && name.length > 0 ? name : defaultName;
 }
 
 /** The attribute sets of one pool's metrics, computed once per pool (the `.v1` shape of pool-gauges.ts). */

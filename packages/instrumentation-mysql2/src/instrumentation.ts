@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import type { Attributes } from '@opentelemetry/api';
-import { safeExecuteInTheMiddle, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
+import type { InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import {
   ATTR_DB_CLIENT_CONNECTION_POOL_NAME,
   ATTR_DB_SYSTEM_NAME,
@@ -17,7 +17,7 @@ import {
   defaultPoolName,
   guard,
   poolAttributes,
-  reportFailure,
+  poolNameFromHook,
   reportPoolGauges,
   timeTlsUpgrade,
   type ChannelHandlers,
@@ -420,25 +420,18 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
   private poolName(pool: MySQL2Pool, connection: MySQL2Connection): string {
     const target = configTarget(pool.config?.connectionConfig ?? connection.config);
     const clusterNodeId = typeof connection._clusterId === 'string' ? connection._clusterId : undefined;
-    const defaultName = clusterNodeId ?? defaultPoolName(target);
-    const hook = this._config.poolName;
-    if (!hook) return defaultName;
-    const name = safeExecuteInTheMiddle(
-      () =>
-        hook({
-          pool,
-          ...(clusterNodeId === undefined ? {} : { clusterNodeId }),
-          serverAddress: target.address,
-          serverPort: target.port,
-          database: target.database,
-          defaultName,
-        }),
-      (error) => {
-        if (error) reportFailure(this._diag, 'poolName (user hook; the default name is used)', error);
-      },
-      true,
+    return poolNameFromHook(
+      this._config.poolName,
+      clusterNodeId ?? defaultPoolName(target),
+      () => ({
+        pool,
+        ...(clusterNodeId === undefined ? {} : { clusterNodeId }),
+        serverAddress: target.address,
+        serverPort: target.port,
+        database: target.database,
+      }),
+      this._diag,
     );
-    return typeof name === 'string' && name.length > 0 ? name : defaultName;
   }
 
   // --- ready connections, until they close ---------------------------------------

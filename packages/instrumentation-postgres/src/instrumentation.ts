@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Attributes } from '@opentelemetry/api';
-import { safeExecuteInTheMiddle, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
+import type { InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import {
   ATTR_DB_CLIENT_CONNECTION_POOL_NAME,
   ATTR_DB_SYSTEM_NAME,
@@ -12,7 +12,7 @@ import {
   PoolTimings,
   createDbConnectionInstruments,
   defaultPoolName,
-  reportFailure,
+  poolNameFromHook,
   reportPoolGauges,
   type ChannelHandlers,
   type CountedPool,
@@ -191,16 +191,11 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
   }
 
   private poolName(options: PostgresOptions, target: DbServerTarget): string {
-    const defaultName = defaultPoolName(target);
-    const hook = this._config.poolName;
-    if (!hook) return defaultName;
-    const name = safeExecuteInTheMiddle(
-      () => hook({ options, serverAddress: target.address, serverPort: target.port, database: target.database, defaultName }),
-      (error) => {
-        if (error) reportFailure(this._diag, 'poolName (user hook; the default name is used)', error);
-      },
-      true,
+    return poolNameFromHook(
+      this._config.poolName,
+      defaultPoolName(target),
+      () => ({ options, serverAddress: target.address, serverPort: target.port, database: target.database }),
+      this._diag,
     );
-    return typeof name === 'string' && name.length > 0 ? name : defaultName;
   }
 }
