@@ -81,7 +81,13 @@ export interface CountedPool {
   counted(): boolean;
 }
 
-export interface PoolRegistryOptions<Pool extends object> {
+export interface PoolRegistryOptions<Pool extends object, Source extends object = object> {
+  /**
+   * Names a pool, once, when its name is first needed. `source` is what the
+   * pool was first registered with (a connection of it, say), held weakly:
+   * undefined once collected. Neither is held by the registry beyond that.
+   */
+  readonly name: (pool: Pool, source: Source | undefined) => string;
   /**
    * Whether this instance counts the pool for its MeterProvider: the
    * instrumentation's `claim()` of an object every instance sees for this
@@ -92,23 +98,29 @@ export interface PoolRegistryOptions<Pool extends object> {
   readonly counts: (pool: Pool) => PoolCounts | undefined;
   /** Whether the pool has ended (it is then forgotten and its listeners removed); by default only a collected pool is. */
   readonly ended?: (pool: Pool) => boolean;
-  /** Adds the instrumentation's listeners to a new pool; returns what removes them. */
-  readonly listen?: (pool: Pool) => () => void;
+  /** Adds the instrumentation's listeners to a new pool. */
+  readonly listen?: (pool: Pool) => void;
+  /** Removes them, from a pool that ended and from every pool at clear(). */
+  readonly unlisten?: (pool: Pool) => void;
 }
 
-/** One registered pool: its attributes (named once, on first need) and the listeners added to it. */
-export class PoolEntry<Pool extends object> implements CountedPool {
+/**
+ * One registered pool: its attributes (named once, on first need). It holds
+ * the pool and its source weakly, and nothing that holds them: a pool the
+ * application drops is collected even while registered.
+ */
+export class PoolEntry<Pool extends object, Source extends object = object> implements CountedPool {
   private named: PoolAttributes | undefined;
   private readonly ref: WeakRef<Pool>;
-  /** Removes the listeners added to the pool. */
-  detach: () => void = () => {};
+  private readonly source: WeakRef<Source> | undefined;
 
   constructor(
     pool: Pool,
-    private readonly namer: () => string,
-    private readonly options: PoolRegistryOptions<Pool>,
+    source: Source | undefined,
+    private readonly options: PoolRegistryOptions<Pool, Source>,
   ) {
     this.ref = new WeakRef(pool);
+    this.source = source === undefined ? undefined : new WeakRef(source);
   }
 
   /** The pool, while the application still holds it. */
@@ -117,7 +129,11 @@ export class PoolEntry<Pool extends object> implements CountedPool {
   }
 
   get attributes(): PoolAttributes {
-    return (this.named ??= poolAttributes(this.namer()));
+    if (this.named === undefined) {
+      const pool = this.ref.deref();
+      this.named = poolAttributes(pool === undefined ? '' : this.options.name(pool, this.source?.deref()));
+    }
+    return this.named;
   }
 
   /** Whether this instance records the pool's metrics now (a WeakMap look-up; see claims.ts). */
@@ -133,31 +149,30 @@ export class PoolEntry<Pool extends object> implements CountedPool {
   }
 }
 
-export class PoolRegistry<Pool extends object> {
-  private byPool = new WeakMap<Pool, PoolEntry<Pool>>();
-  private readonly entries = new Set<PoolEntry<Pool>>();
+export class PoolRegistry<Pool extends object, Source extends object = object> {
+  private byPool = new WeakMap<Pool, PoolEntry<Pool, Source>>();
+  private readonly entries = new Set<PoolEntry<Pool, Source>>();
 
-  constructor(private readonly options: PoolRegistryOptions<Pool>) {}
+  constructor(private readonly options: PoolRegistryOptions<Pool, Source>) {}
 
-  /** The entry of a pool, registering it on first sight with `name` (called once, when first needed). */
-  register(pool: Pool, name: () => string): PoolEntry<Pool> {
+  /** The entry of a pool, registering it on first sight (`source` is handed to the `name` option). */
+  register(pool: Pool, source?: Source): PoolEntry<Pool, Source> {
     let entry = this.byPool.get(pool);
     if (entry) return entry;
     this.sweep();
-    entry = new PoolEntry(pool, name, this.options);
-    const listen = this.options.listen;
-    if (listen) entry.detach = listen(pool);
+    entry = new PoolEntry(pool, source, this.options);
+    this.options.listen?.(pool);
     this.byPool.set(pool, entry);
     this.entries.add(entry);
     return entry;
   }
 
-  get(pool: Pool): PoolEntry<Pool> | undefined {
+  get(pool: Pool): PoolEntry<Pool, Source> | undefined {
     return this.byPool.get(pool);
   }
 
   /** The pools still in use, with their entries; forgets the others. */
-  *live(): Generator<readonly [Pool, PoolEntry<Pool>]> {
+  *live(): Generator<readonly [Pool, PoolEntry<Pool, Source>]> {
     for (const entry of this.entries) {
       const pool = entry.pool;
       if (pool === undefined || entry.over) this.forget(entry);
@@ -176,7 +191,7 @@ export class PoolRegistry<Pool extends object> {
 
   /** Forgets every pool and removes every listener added to them. */
   clear(): void {
-    for (const entry of this.entries) entry.detach();
+    for (const entry of this.entries) this.unlisten(entry);
     this.entries.clear();
     this.byPool = new WeakMap();
   }
@@ -185,10 +200,15 @@ export class PoolRegistry<Pool extends object> {
     for (const entry of this.entries) if (entry.over) this.forget(entry);
   }
 
-  private forget(entry: PoolEntry<Pool>): void {
-    entry.detach();
+  private forget(entry: PoolEntry<Pool, Source>): void {
+    this.unlisten(entry);
     this.entries.delete(entry);
     const pool = entry.pool;
     if (pool) this.byPool.delete(pool);
+  }
+
+  private unlisten(entry: PoolEntry<Pool, Source>): void {
+    const pool = entry.pool;
+    if (pool) this.options.unlisten?.(pool);
   }
 }

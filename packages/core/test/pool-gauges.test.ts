@@ -3,6 +3,8 @@
  * pool-gauges.ts, pool-timings.ts) through a real MeterProvider, with the
  * claims two instances of one instrumentation make on one provider.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Meter } from '@opentelemetry/api';
 import { TestMetrics, DB_COUNT, DB_IDLE_MAX, DB_MAX, DB_PENDING, DB_TIMEOUTS, DB_USE_TIME, DB_WAIT_TIME, DB_CREATE_TIME } from '@connmetrics/test-harness';
 import { ConnectionClaims } from '../src/claims';
@@ -12,6 +14,8 @@ interface FakePool {
   counts: PoolCounts | undefined;
   ended: boolean;
   listeners: number;
+  /** Times the registry named it. */
+  named: number;
 }
 
 const POOL_NAME = 'db.client.connection.pool.name';
@@ -19,21 +23,23 @@ const STATE = 'db.client.connection.state';
 const used = (name: string) => ({ [POOL_NAME]: name, [STATE]: 'used' });
 const idle = (name: string) => ({ [POOL_NAME]: name, [STATE]: 'idle' });
 
-const fakePool = (counts: PoolCounts | undefined): FakePool => ({ counts, ended: false, listeners: 0 });
+const fakePool = (counts: PoolCounts | undefined): FakePool => ({ counts, ended: false, listeners: 0, named: 0 });
 
 /** One instance of an instrumentation: its claims, its registry, its instruments on `meter`, its timings. */
 function instance(meter: Meter, provider: object) {
   const claims = new ConnectionClaims('@connmetrics/test-db');
   claims.provider = provider;
   claims.active = true;
-  const registry = new PoolRegistry<FakePool>({
+  const registry = new PoolRegistry<FakePool, { name: string }>({
+    name: (pool, source) => {
+      pool.named += 1;
+      return source?.name ?? 'unnamed';
+    },
     claim: (pool) => claims.claim(pool),
     counts: (pool) => pool.counts,
     ended: (pool) => pool.ended,
-    listen: (pool) => {
-      pool.listeners += 1;
-      return () => (pool.listeners -= 1);
-    },
+    listen: (pool) => void (pool.listeners += 1),
+    unlisten: (pool) => void (pool.listeners -= 1),
   });
   const instruments: DbConnectionInstruments = createDbConnectionInstruments(meter);
   const leave = reportPoolGauges(meter, instruments, registry);
@@ -60,12 +66,8 @@ describe('PoolRegistry and the pool gauges', () => {
   test('each pool is registered once, named once when first needed, and read at every collection', async () => {
     const { registry } = instance(meter, metrics.meterProvider);
     const pool = fakePool({ total: 3, idle: 1, pending: 4, max: 5, idleMax: 5, idleMin: 0 });
-    let named = 0;
-    const name = () => {
-      named += 1;
-      return 'orders';
-    };
-    expect(registry.register(pool, name)).toBe(registry.register(pool, name));
+    const source = { name: 'orders' };
+    expect(registry.register(pool, source)).toBe(registry.register(pool, { name: 'other' }));
     expect(pool.listeners).toBe(1);
     let snapshot = await metrics.collect();
     expect(snapshot.sum(DB_COUNT, used('orders'))).toBe(2);
@@ -80,15 +82,15 @@ describe('PoolRegistry and the pool gauges', () => {
     pool.counts = undefined; // not reported now (postgres.js: a pool that never connected)
     snapshot = await metrics.collect();
     expect(snapshot.sum(DB_COUNT, idle('orders'))).toBe(0);
-    expect(named).toBe(1);
+    expect(pool.named).toBe(1);
   });
 
   test('pools that share a name add up; an ended pool reports 0 once, is forgotten, and its listeners removed', async () => {
     const { registry } = instance(meter, metrics.meterProvider);
     const first = fakePool({ total: 2, idle: 2, pending: 0, max: 2 });
     const second = fakePool({ total: 3, idle: 0, pending: 1, max: 3 });
-    registry.register(first, () => 'shared');
-    registry.register(second, () => 'shared');
+    registry.register(first, { name: 'shared' });
+    registry.register(second, { name: 'shared' });
     let snapshot = await metrics.collect();
     expect(snapshot.sum(DB_MAX, { [POOL_NAME]: 'shared' })).toBe(5);
     expect(snapshot.sum(DB_COUNT)).toBe(5);
@@ -105,7 +107,7 @@ describe('PoolRegistry and the pool gauges', () => {
   test('clear() forgets every pool and removes its listeners', () => {
     const { registry } = instance(meter, metrics.meterProvider);
     const pool = fakePool({ total: 0, idle: 0, pending: 0 });
-    registry.register(pool, () => 'p');
+    registry.register(pool, { name: 'p' });
     registry.clear();
     expect(pool.listeners).toBe(0);
     expect(registry.get(pool)).toBeUndefined();
@@ -115,8 +117,8 @@ describe('PoolRegistry and the pool gauges', () => {
     const a = instance(meter, metrics.meterProvider);
     const b = instance(meter, metrics.meterProvider);
     const pool = fakePool({ total: 4, idle: 1, pending: 2, max: 10, idleMax: 10, idleMin: 0 });
-    a.registry.register(pool, () => 'orders');
-    b.registry.register(pool, () => 'orders');
+    a.registry.register(pool, { name: 'orders' });
+    b.registry.register(pool, { name: 'orders' });
     const snapshot = await metrics.collect();
     expect(snapshot.points(DB_COUNT, used('orders')).map((point) => point.value)).toEqual([3]);
     expect([snapshot.sum(DB_COUNT, idle('orders')), snapshot.sum(DB_PENDING), snapshot.sum(DB_MAX), snapshot.sum(DB_IDLE_MAX)]).toEqual([1, 2, 10, 10]);
@@ -128,8 +130,8 @@ describe('PoolRegistry and the pool gauges', () => {
     const b = instance(meter, metrics.meterProvider);
     const first = fakePool({ total: 2, idle: 2, max: 2 });
     const second = fakePool({ total: 3, idle: 1, max: 3 });
-    a.registry.register(first, () => 'shared');
-    b.registry.register(second, () => 'shared');
+    a.registry.register(first, { name: 'shared' });
+    b.registry.register(second, { name: 'shared' });
     // b asks first for the second pool: each instance owns one of them.
     expect(b.claims.claim(second)).toBe(true);
     let snapshot = await metrics.collect();
@@ -146,8 +148,8 @@ describe('PoolRegistry and the pool gauges', () => {
     const a = instance(meter, metrics.meterProvider);
     const b = instance(meter, metrics.meterProvider);
     const pool = fakePool({ total: 2, idle: 0, max: 2 });
-    a.registry.register(pool, () => 'orders');
-    b.registry.register(pool, () => 'orders');
+    a.registry.register(pool, { name: 'orders' });
+    b.registry.register(pool, { name: 'orders' });
     await metrics.collect(); // a claims it
     a.claims.active = false;
     const snapshot = await metrics.collect();
@@ -161,7 +163,7 @@ describe('PoolTimings', () => {
     const a = instance(meter, metrics.meterProvider);
     const b = instance(meter, metrics.meterProvider);
     const pool = fakePool({ total: 1, idle: 0 });
-    const entries = [a.registry.register(pool, () => 'orders'), b.registry.register(pool, () => 'orders')];
+    const entries = [a.registry.register(pool, { name: 'orders' }), b.registry.register(pool, { name: 'orders' })];
     const connection = {};
     // Both instances see every event of the pool: one records.
     for (let checkout = 0; checkout < 3; checkout += 1) {
@@ -186,7 +188,7 @@ describe('PoolTimings', () => {
 
   test('a connection that closed while checked out is never released; clear() forgets every checkout', () => {
     const { registry, timings } = instance(meter, metrics.meterProvider);
-    const entry = registry.register(fakePool(undefined), () => 'p');
+    const entry = registry.register(fakePool(undefined), { name: 'p' });
     const closed = {};
     const open = {};
     timings.handedOut(closed, entry, performance.now());
@@ -196,4 +198,28 @@ describe('PoolTimings', () => {
     timings.clear();
     expect(timings.isOut(open)).toBe(false);
   });
+});
+
+test('a registered pool the application drops is collected: the registry holds it, its source and its listeners weakly', async () => {
+  const { registry } = instance(meter, metrics.meterProvider);
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  let collected = 0;
+  const finalization = new FinalizationRegistry(() => (collected += 1));
+  (() => {
+    for (let i = 0; i < 10; i += 1) {
+      const pool = fakePool({ total: 1, idle: 1 });
+      const source = { name: `p${i}` };
+      finalization.register(pool, 'pool');
+      finalization.register(source, 'source');
+      registry.register(pool, source);
+    }
+  })();
+  await metrics.collect(); // names every pool
+  for (let round = 0; round < 20 && collected < 20; round += 1) {
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+  }
+  expect(collected).toBe(20);
+  expect([...registry.live()]).toEqual([]);
 });

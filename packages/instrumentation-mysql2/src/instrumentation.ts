@@ -58,7 +58,7 @@ interface Attempt {
 /** What the tracker keeps per ready connection (`ConnectionState.extra`). */
 interface ConnectionRecord {
   /** The pool that owns the connection; undefined for one no pool owns. */
-  readonly entry: PoolEntry<MySQL2Pool> | undefined;
+  readonly entry: PoolEntry<MySQL2Pool, MySQL2Connection> | undefined;
   readonly lifetime: ConnectionLifetime | undefined;
 }
 
@@ -110,7 +110,9 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
   declare private _dbInstruments: DbConnectionInstruments;
   declare private _tracker: ConnectionTracker | undefined;
   declare private _methodWraps: MethodWraps | undefined;
-  declare private _pools: PoolRegistry<MySQL2Pool> | undefined;
+  declare private _pools: PoolRegistry<MySQL2Pool, MySQL2Connection> | undefined;
+  /** The 'release' listener added to every pool (one per instance: nothing is made per pool). */
+  declare private _poolReleaseListener: ((connection: unknown) => void) | undefined;
   /** Stops reporting this instance's pools on the gauges of its MeterProvider. */
   declare private _leavePoolGauges: (() => void) | undefined;
   declare private _attempts: WeakMap<ConnectContext, Attempt> | undefined;
@@ -132,12 +134,14 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     return (this._tracker ??= new ConnectionTracker(() => this._connectionInstruments, () => this._diag));
   }
 
-  private get pools(): PoolRegistry<MySQL2Pool> {
-    return (this._pools ??= new PoolRegistry<MySQL2Pool>({
+  private get pools(): PoolRegistry<MySQL2Pool, MySQL2Connection> {
+    return (this._pools ??= new PoolRegistry<MySQL2Pool, MySQL2Connection>({
+      name: (pool, connection) => this.poolName(pool, connection),
       claim: (pool) => this.claim(pool),
       counts: poolCounts,
       ended: (pool) => pool._closed === true,
-      listen: (pool) => this.listenToPool(pool),
+      listen: (pool) => pool.on('release', this.poolReleaseListener),
+      unlisten: (pool) => pool.removeListener('release', this.poolReleaseListener),
     }));
   }
 
@@ -386,16 +390,14 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
    * checkout, when a PoolCluster has set its node id on the connection (or
    * at a collection that comes first, then from where it connects).
    */
-  private registerPool(pool: MySQL2Pool, connection: MySQL2Connection): PoolEntry<MySQL2Pool> {
-    return this.pools.register(pool, () => this.poolName(pool, connection));
+  private registerPool(pool: MySQL2Pool, connection: MySQL2Connection): PoolEntry<MySQL2Pool, MySQL2Connection> {
+    return this.pools.register(pool, connection);
   }
 
-  private listenToPool(pool: MySQL2Pool): () => void {
-    const onRelease = guard(this._diag, 'mysql2 pool release', (connection: unknown) => {
+  private get poolReleaseListener(): (connection: unknown) => void {
+    return (this._poolReleaseListener ??= guard(this._diag, 'mysql2 pool release', (connection: unknown) => {
       if (isConnection(connection)) this.onRelease(connection);
-    });
-    pool.on('release', onRelease);
-    return () => pool.removeListener('release', onRelease);
+    }));
   }
 
   private onRelease(connection: MySQL2Connection): void {
@@ -417,9 +419,10 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     return { attributes: poolAttributes(defaultPoolName(target)), counted: () => this.claim(subject) };
   }
 
-  private poolName(pool: MySQL2Pool, connection: MySQL2Connection): string {
-    const target = configTarget(pool.config?.connectionConfig ?? connection.config);
-    const clusterNodeId = typeof connection._clusterId === 'string' ? connection._clusterId : undefined;
+  /** `connection`: the one the pool was first seen with (its cluster node id is set by the first checkout), if still alive. */
+  private poolName(pool: MySQL2Pool, connection: MySQL2Connection | undefined): string {
+    const target = configTarget(pool.config?.connectionConfig ?? connection?.config);
+    const clusterNodeId = typeof connection?._clusterId === 'string' ? connection._clusterId : undefined;
     return poolNameFromHook(
       this._config.poolName,
       clusterNodeId ?? defaultPoolName(target),
@@ -436,7 +439,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
 
   // --- ready connections, until they close ---------------------------------------
 
-  private follow(connection: MySQL2Connection, state: ConnectionState, entry: PoolEntry<MySQL2Pool> | undefined): void {
+  private follow(connection: MySQL2Connection, state: ConnectionState, entry: PoolEntry<MySQL2Pool, MySQL2Connection> | undefined): void {
     const socket = connection.stream;
     let lifetime: ConnectionLifetime | undefined;
     if (socket && typeof socket.prependListener === 'function') {
@@ -478,7 +481,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     return this.connectionAttributes(target.address, target.port, extra);
   }
 
-  private pooledAttributes(connection: MySQL2Connection, entry: PoolEntry<MySQL2Pool>): Attributes {
+  private pooledAttributes(connection: MySQL2Connection, entry: PoolEntry<MySQL2Pool, MySQL2Connection>): Attributes {
     const system = dbSystemName(connection._handshakePacket?.serverVersion, connection._isMariaDB);
     return this.withPeer(this.dbAttributes(configTarget(connection.config), system, entry.attributes.name), connection);
   }

@@ -72,6 +72,8 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
 
   private get pools(): PoolRegistry<PoolState> {
     return (this._pools ??= new PoolRegistry<PoolState>({
+      // Named when first needed (at its first connection): the user's hook runs once per pool.
+      name: (pool) => this.poolName(pool.options, pool.target),
       claim: (pool) => this.claim(pool.queues),
       counts: (pool) => pool.counts(),
     }));
@@ -140,11 +142,8 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
     const states = (this._poolStates ??= new WeakMap());
     let pool = states.get(queues);
     if (!pool) states.set(queues, (pool = new PoolState(options, queues)));
-    const state = pool;
-    // Named when first needed (at its first connection): the user's hook runs once per pool.
-    const entry = this.pools.register(state, () => this.poolName(options, state.target));
-    const slot = new ConnectionSlot(state, entry, this.slotHost);
-    state.slots.add(slot);
+    const slot = new ConnectionSlot(pool, this.pools.register(pool), this.slotHost);
+    pool.slots.add(slot);
     return slot;
   }
 
