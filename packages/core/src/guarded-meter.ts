@@ -100,6 +100,20 @@ export function innerMeter(meter: Meter): Meter {
   return GUARDED.get(meter) ?? meter;
 }
 
+/**
+ * What `key` names for `meter`'s SDK Meter, made by `create` on first need:
+ * shared by every instance on the MeterProvider and by every copy of core
+ * (held on globalThis under the versioned `key`, weakly by the SDK Meter).
+ */
+export function sharedPerMeter<T>(key: symbol, meter: Meter, create: () => T): T {
+  const holder = globalThis as { [key: symbol]: WeakMap<Meter, unknown> | undefined };
+  const registry = (holder[key] ??= new WeakMap());
+  const inner = innerMeter(meter);
+  let shared = registry.get(inner) as T | undefined;
+  if (shared === undefined) registry.set(inner, (shared = create()));
+  return shared;
+}
+
 /** `meter`, guarded; the diag logger is read at each failure, so it may change. */
 export function guardedMeter(meter: Meter, log: Log): Meter {
   const guarded: Meter = {

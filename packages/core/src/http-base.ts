@@ -2,7 +2,7 @@ import { diag, type Meter, type ObservableUpDownCounter } from '@opentelemetry/a
 import { ConnectionInstrumentationBase } from './base';
 import type { ConnectionState } from './connection-tracker';
 import { reportFailure } from './guard';
-import { innerMeter } from './guarded-meter';
+import { sharedPerMeter } from './guarded-meter';
 import { createHttpConnectionInstruments, type HttpConnectionInstruments } from './instruments';
 import { OpenConnectionsObserver } from './open-connections';
 import { ATTR_HTTP_CONNECTION_STATE, HTTP_CONNECTION_STATE_ACTIVE, HTTP_CONNECTION_STATE_IDLE } from './semconv';
@@ -28,11 +28,10 @@ const REGISTRY = Symbol.for('connmetrics.core.http-open-connections.v1');
 const logger = diag.createComponentLogger({ namespace: '@connmetrics/core' });
 
 function sharedOpenConnections(meter: Meter, instrument: ObservableUpDownCounter): SharedOpenConnections {
-  const holder = globalThis as { [REGISTRY]?: WeakMap<Meter, SharedOpenConnections> };
-  const registry = (holder[REGISTRY] ??= new WeakMap());
-  const key = innerMeter(meter);
-  let shared = registry.get(key);
-  if (shared) return shared;
+  return sharedPerMeter(REGISTRY, meter, () => openConnectionsOf(meter, instrument));
+}
+
+function openConnectionsOf(meter: Meter, instrument: ObservableUpDownCounter): SharedOpenConnections {
   const instances = new Set<OpenConnections>();
   const observer = new OpenConnectionsObserver(ATTR_HTTP_CONNECTION_STATE, HTTP_CONNECTION_STATE_ACTIVE, HTTP_CONNECTION_STATE_IDLE, (state) => state.attributes);
   function* all(): Generator<ConnectionState> {
@@ -54,9 +53,7 @@ function sharedOpenConnections(meter: Meter, instrument: ObservableUpDownCounter
       reportFailure(logger, 'observe open connections', error);
     }
   }, [instrument]);
-  shared = { add: (instance) => void instances.add(instance), delete: (instance) => void instances.delete(instance) };
-  registry.set(key, shared);
-  return shared;
+  return { add: (instance) => void instances.add(instance), delete: (instance) => void instances.delete(instance) };
 }
 
 /**

@@ -28,16 +28,17 @@ export { MethodWrap, MethodWraps, type WrapperFactory } from './method-wrap';
 export type { SeriesCounter, CounterSeries } from './series-counter';
 export { markConnectionOwner, connectionOwner } from './connection-owners';
 export { tlsOutcomeOf, tlsHandshakeAttributes, type TlsOutcome } from './tls-handshake';
-export { PoolRegistry, PoolEntry, poolAttributes, type PoolAttributes, type PoolRegistryOptions } from './pool-registry';
-export { PoolGauges, poolCount, type PoolCounts } from './pool-gauges';
-export { PoolTimings } from './pool-timings';
 export {
-  DbPoolGauges,
-  dbPoolAttributes,
-  defaultDbPoolName,
-  type DbPoolAttributes,
-  type DbPoolCounts,
-  type ObservedDbPool,
-} from './db-pool-gauges';
+  PoolRegistry,
+  defaultPoolName,
+  poolAttributes,
+  poolNameFromHook,
+  type PoolEntry,
+  type PoolAttributes,
+  type CountedPool,
+  type DbServerTarget,
+} from './pool-registry';
+export { reportPoolGauges, poolCount, type PoolCounts } from './pool-gauges';
+export { PoolTimings } from './pool-timings';
 export { redisReplyPrefix } from './reply-error';
 export { loadedModuleFiles, versionInRange, type LoadedModuleFile } from './loaded-modules';

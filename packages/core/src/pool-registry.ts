@@ -1,11 +1,20 @@
 /*
- * The database pools in use, each with its own state, so that two pools never
- * share numbers: shared by the database instrumentations (pg-pool, mysql2),
- * each of which says how a pool is named and when it has ended. Pools are held
+ * The database pools an instrumentation follows, each with its own state, so
+ * that two pools never share numbers: shared by the database instrumentations
+ * (mysql2, postgres.js), each of which says how a pool is named, what it
+ * holds, when it has ended and which instance counts it. Pools are held
  * weakly: a pool the application drops is collected, and one that ended is
  * forgotten at the next sweep.
+ *
+ * Counted once per MeterProvider: every pool metric (the gauges, and the
+ * timings through `PoolEntry.counted()`) is recorded only by the instance
+ * that claims the pool (see claims.ts); the other instances hold the pool
+ * but record nothing for it.
  */
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, DiagLogger } from '@opentelemetry/api';
+import { safeExecuteInTheMiddle } from '@opentelemetry/instrumentation';
+import { reportFailure } from './guard';
+import type { PoolCounts } from './pool-gauges';
 import {
   ATTR_DB_CLIENT_CONNECTION_POOL_NAME,
   ATTR_DB_CLIENT_CONNECTION_STATE,
@@ -13,7 +22,41 @@ import {
   DB_CLIENT_CONNECTION_STATE_USED,
 } from './semconv';
 
-/** The attribute sets of one pool's metrics, computed once. */
+/** Where a database client connects: `server.address`, `server.port` and the database. */
+export interface DbServerTarget {
+  readonly address?: string;
+  readonly port?: number;
+  readonly database?: string;
+}
+
+/** The conventions' fallback pool name: `server.address:server.port/database`. */
+export function defaultPoolName(target: DbServerTarget): string {
+  return `${target.address ?? ''}:${target.port ?? ''}/${target.database ?? ''}`;
+}
+
+/**
+ * A pool's name from the user's `poolName` hook: what it returns when that is
+ * a non-empty string, else `defaultName` (also when it throws, which is
+ * logged once through `logger`). `details` is built only when there is a hook.
+ */
+export function poolNameFromHook<Info extends { readonly defaultName: string }>(
+  hook: ((info: Info) => string | undefined) | undefined,
+  defaultName: string,
+  details: () => Omit<Info, 'defaultName'>,
+  logger: DiagLogger,
+): string {
+  if (!hook) return defaultName;
+  const name = safeExecuteInTheMiddle(
+    () => hook({ ...details(), defaultName } as Info),
+    (error) => {
+      if (error) reportFailure(logger, 'poolName (user hook; the default name is used)', error);
+    },
+    true,
+  );
+  return typeof name === 'string' && name.length > 0 ? name : defaultName;
+}
+
+/** The attribute sets of one pool's metrics, computed once per pool (the `.v1` shape of pool-gauges.ts). */
 export interface PoolAttributes {
   readonly name: string;
   /** `db.client.connection.pool.name`: the attributes of every pool metric. */
@@ -32,18 +75,52 @@ export function poolAttributes(name: string): PoolAttributes {
   };
 }
 
-/** One registered pool: its attributes (named once, on first need) and the listeners added to it. */
-export class PoolEntry<Pool extends object> {
+/** A pool as the timings see it: its attributes, and whether this instance counts it now. */
+export interface CountedPool {
+  readonly attributes: PoolAttributes;
+  counted(): boolean;
+}
+
+export interface PoolRegistryOptions<Pool extends object, Source extends object = object> {
+  /**
+   * Names a pool, once, when its name is first needed. `source` is what the
+   * pool was first registered with (a connection of it, say), held weakly:
+   * undefined once collected. Neither is held by the registry beyond that.
+   */
+  readonly name: (pool: Pool, source: Source | undefined) => string;
+  /**
+   * Whether this instance counts the pool for its MeterProvider: the
+   * instrumentation's `claim()` of an object every instance sees for this
+   * pool (the library's pool itself, or what stands for it).
+   */
+  readonly claim: (pool: Pool) => boolean;
+  /** What the pool holds now, for the gauges; undefined: not reported at this collection. */
+  readonly counts: (pool: Pool) => PoolCounts | undefined;
+  /** Whether the pool has ended (it is then forgotten and its listeners removed); by default only a collected pool is. */
+  readonly ended?: (pool: Pool) => boolean;
+  /** Adds the instrumentation's listeners to a new pool. */
+  readonly listen?: (pool: Pool) => void;
+  /** Removes them, from a pool that ended and from every pool at clear(). */
+  readonly unlisten?: (pool: Pool) => void;
+}
+
+/**
+ * One registered pool: its attributes (named once, on first need). It holds
+ * the pool and its source weakly, and nothing that holds them: a pool the
+ * application drops is collected even while registered.
+ */
+export class PoolEntry<Pool extends object, Source extends object = object> implements CountedPool {
   private named: PoolAttributes | undefined;
   private readonly ref: WeakRef<Pool>;
+  private readonly source: WeakRef<Source> | undefined;
 
   constructor(
     pool: Pool,
-    private readonly namer: () => string,
-    /** Removes the listeners added to the pool. */
-    readonly detach: () => void,
+    source: Source | undefined,
+    private readonly options: PoolRegistryOptions<Pool, Source>,
   ) {
     this.ref = new WeakRef(pool);
+    this.source = source === undefined ? undefined : new WeakRef(source);
   }
 
   /** The pool, while the application still holds it. */
@@ -52,70 +129,86 @@ export class PoolEntry<Pool extends object> {
   }
 
   get attributes(): PoolAttributes {
-    return (this.named ??= poolAttributes(this.namer()));
+    if (this.named === undefined) {
+      const pool = this.ref.deref();
+      this.named = poolAttributes(pool === undefined ? '' : this.options.name(pool, this.source?.deref()));
+    }
+    return this.named;
+  }
+
+  /** Whether this instance records the pool's metrics now (a WeakMap look-up; see claims.ts). */
+  counted(): boolean {
+    const pool = this.ref.deref();
+    return pool !== undefined && this.options.claim(pool);
+  }
+
+  /** Gone or ended. */
+  get over(): boolean {
+    const pool = this.ref.deref();
+    return pool === undefined || this.options.ended?.(pool) === true;
   }
 }
 
-export interface PoolRegistryOptions<Pool extends object> {
-  /** Whether the pool has ended (it is then forgotten and its listeners removed). */
-  readonly ended: (pool: Pool) => boolean;
-  /** Adds the instrumentation's listeners to a new pool; returns what removes them. */
-  readonly listen?: (pool: Pool) => () => void;
-}
+export class PoolRegistry<Pool extends object, Source extends object = object> {
+  private byPool = new WeakMap<Pool, PoolEntry<Pool, Source>>();
+  private readonly entries = new Set<PoolEntry<Pool, Source>>();
 
-export class PoolRegistry<Pool extends object> {
-  private byPool = new WeakMap<Pool, PoolEntry<Pool>>();
-  private readonly entries = new Set<PoolEntry<Pool>>();
+  constructor(private readonly options: PoolRegistryOptions<Pool, Source>) {}
 
-  constructor(private readonly options: PoolRegistryOptions<Pool>) {}
-
-  /** The entry of a pool, registering it on first sight with `name` (called once, when first needed). */
-  register(pool: Pool, name: () => string): PoolEntry<Pool> {
+  /** The entry of a pool, registering it on first sight (`source` is handed to the `name` option). */
+  register(pool: Pool, source?: Source): PoolEntry<Pool, Source> {
     let entry = this.byPool.get(pool);
     if (entry) return entry;
     this.sweep();
-    let detach: () => void = () => {};
-    entry = new PoolEntry(pool, name, () => detach());
-    detach = this.options.listen?.(pool) ?? detach;
+    entry = new PoolEntry(pool, source, this.options);
+    this.options.listen?.(pool);
     this.byPool.set(pool, entry);
     this.entries.add(entry);
     return entry;
   }
 
-  get(pool: Pool): PoolEntry<Pool> | undefined {
+  get(pool: Pool): PoolEntry<Pool, Source> | undefined {
     return this.byPool.get(pool);
   }
 
   /** The pools still in use, with their entries; forgets the others. */
-  *live(): Generator<readonly [Pool, PoolEntry<Pool>]> {
+  *live(): Generator<readonly [Pool, PoolEntry<Pool, Source>]> {
     for (const entry of this.entries) {
       const pool = entry.pool;
-      if (!pool || this.options.ended(pool)) {
-        this.forget(entry);
-        continue;
-      }
-      yield [pool, entry];
+      if (pool === undefined || entry.over) this.forget(entry);
+      else yield [pool, entry];
+    }
+  }
+
+  /** What the gauges report at a collection: the live pools this instance counts, with what they hold. */
+  *observed(): Generator<readonly [PoolAttributes, PoolCounts]> {
+    for (const [pool, entry] of this.live()) {
+      if (!this.options.claim(pool)) continue;
+      const counts = this.options.counts(pool);
+      if (counts) yield [entry.attributes, counts];
     }
   }
 
   /** Forgets every pool and removes every listener added to them. */
   clear(): void {
-    for (const entry of this.entries) entry.detach();
+    for (const entry of this.entries) this.unlisten(entry);
     this.entries.clear();
     this.byPool = new WeakMap();
   }
 
   private sweep(): void {
-    for (const entry of this.entries) {
-      const pool = entry.pool;
-      if (!pool || this.options.ended(pool)) this.forget(entry);
-    }
+    for (const entry of this.entries) if (entry.over) this.forget(entry);
   }
 
-  private forget(entry: PoolEntry<Pool>): void {
-    entry.detach();
+  private forget(entry: PoolEntry<Pool, Source>): void {
+    this.unlisten(entry);
     this.entries.delete(entry);
     const pool = entry.pool;
     if (pool) this.byPool.delete(pool);
+  }
+
+  private unlisten(entry: PoolEntry<Pool, Source>): void {
+    const pool = entry.pool;
+    if (pool) this.options.unlisten?.(pool);
   }
 }

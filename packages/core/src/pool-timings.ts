@@ -1,22 +1,24 @@
 /*
- * The timings of a database pool's checkouts and connections, for the
- * protocol packages that see them: db.client.connection.create_time,
- * wait_time (from the start of a checkout to the hand-over), use_time (from
- * the hand-over to the release) and timeouts. Checked-out connections are
- * held weakly. Every recording is guarded: a throwing recorder is logged
- * once and never leaves the checkout bookkeeping half done.
+ * The timings of a database pool's checkouts and connections:
+ * db.client.connection.create_time, wait_time (from the start of a request
+ * for a connection to the hand-over), use_time (from the hand-over to the
+ * release) and timeouts. Each is recorded only while this instance counts the
+ * pool (`CountedPool.counted()`, its claim). Checked-out connections are held
+ * weakly, in one record per connection that every later checkout reuses:
+ * nothing is allocated per checkout. The instruments come from the
+ * instrumentation's guarded Meter, so a recording never throws.
  */
 import { performance } from 'node:perf_hooks';
-import { diag, type Attributes, type DiagLogger } from '@opentelemetry/api';
-import { reportFailure } from './guard';
 import type { DbConnectionInstruments } from './instruments';
+import type { CountedPool } from './pool-registry';
 
-const coreLogger = diag.createComponentLogger({ namespace: '@connmetrics/core' });
+type TimingInstruments = Pick<DbConnectionInstruments, 'createTime' | 'waitTime' | 'useTime' | 'timeouts'>;
 
+/** A connection's current checkout. */
 interface CheckedOut {
-  /** The pool's attributes (`db.client.connection.pool.name`). */
-  readonly attributes: Attributes;
-  readonly at: number;
+  pool: CountedPool;
+  /** From `performance.now()`; undefined while the connection is in its pool. */
+  at: number | undefined;
 }
 
 const secondsSince = (from: number) => Math.max(0, performance.now() - from) / 1000;
@@ -24,60 +26,59 @@ const secondsSince = (from: number) => Math.max(0, performance.now() - from) / 1
 export class PoolTimings {
   private out = new WeakMap<object, CheckedOut>();
 
-  /**
-   * @param instruments the instruments to record into (read at each recording, so a new MeterProvider takes effect)
-   * @param logger where a failing recording is logged (once per instrument)
-   */
-  constructor(
-    private readonly instruments: () => Pick<DbConnectionInstruments, 'createTime' | 'waitTime' | 'useTime' | 'timeouts'>,
-    private readonly logger: () => DiagLogger = () => coreLogger,
-  ) {}
+  /** @param instruments the instruments to record into (read at each recording, so a new MeterProvider takes effect) */
+  constructor(private readonly instruments: () => TimingInstruments) {}
 
-  private record(instrument: 'createTime' | 'waitTime' | 'useTime', seconds: number, attributes: Attributes): void {
-    try {
-      this.instruments()[instrument].record(seconds, attributes);
-    } catch (error) {
-      reportFailure(this.logger(), `record ${instrument}`, error);
+  /** A pool's new connection is ready: create_time since `startedAt` (from `performance.now()`). */
+  created(pool: CountedPool, startedAt: number): void {
+    if (pool.counted()) this.instruments().createTime.record(secondsSince(startedAt), pool.attributes.pool);
+  }
+
+  /** A request that began at `startedAt` got its connection: wait_time. */
+  waited(pool: CountedPool, startedAt: number): void {
+    if (pool.counted()) this.instruments().waitTime.record(secondsSince(startedAt), pool.attributes.pool);
+  }
+
+  /** The connection is handed out from now (its use_time runs until released()). */
+  checkedOut(connection: object, pool: CountedPool): void {
+    const record = this.out.get(connection);
+    if (record) {
+      record.pool = pool;
+      record.at = performance.now();
+    } else {
+      this.out.set(connection, { pool, at: performance.now() });
     }
   }
 
-  /** A pool's new connection is ready: create_time since `startedAt` (from `performance.now()`). */
-  created(poolAttributes: Attributes, startedAt: number): void {
-    this.record('createTime', secondsSince(startedAt), poolAttributes);
-  }
-
-  /** A checkout that began at `startedAt` got its connection: wait_time, and the connection is out from now. */
-  handedOut(connection: object, poolAttributes: Attributes, startedAt: number): void {
-    this.record('waitTime', secondsSince(startedAt), poolAttributes);
-    this.out.set(connection, { attributes: poolAttributes, at: performance.now() });
+  /** waited() then checkedOut(): a checkout that began at `startedAt` got `connection`. */
+  handedOut(connection: object, pool: CountedPool, startedAt: number): void {
+    this.waited(pool, startedAt);
+    this.checkedOut(connection, pool);
   }
 
   /** The connection went back to its pool: use_time. Returns false for a connection not handed out since tracking began. */
   released(connection: object): boolean {
-    const checkedOut = this.out.get(connection);
-    if (!checkedOut) return false;
-    this.out.delete(connection);
-    this.record('useTime', secondsSince(checkedOut.at), checkedOut.attributes);
+    const record = this.out.get(connection);
+    const at = record?.at;
+    if (record === undefined || at === undefined) return false;
+    record.at = undefined;
+    if (record.pool.counted()) this.instruments().useTime.record(secondsSince(at), record.pool.attributes.pool);
     return true;
   }
 
   /** Whether the connection is checked out now. */
   isOut(connection: object): boolean {
-    return this.out.has(connection);
+    return this.out.get(connection)?.at !== undefined;
   }
 
-  /** The connection closed while checked out: it will not be released. */
+  /** The connection closed: it will not be released. */
   forget(connection: object): void {
     this.out.delete(connection);
   }
 
-  /** A checkout gave up waiting: db.client.connection.timeouts. */
-  timedOut(poolAttributes: Attributes): void {
-    try {
-      this.instruments().timeouts.add(1, poolAttributes);
-    } catch (error) {
-      reportFailure(this.logger(), 'record timeouts', error);
-    }
+  /** A request gave up waiting for a connection: db.client.connection.timeouts. */
+  timedOut(pool: CountedPool): void {
+    if (pool.counted()) this.instruments().timeouts.add(1, pool.attributes.pool);
   }
 
   /** Forgets every checked-out connection (on disable). */

@@ -13,7 +13,7 @@
 import { diag, type Attributes, type Meter, type MetricOptions, type ObservableCounter } from '@opentelemetry/api';
 import { attributesKey } from './attributes';
 import { reportFailure } from './guard';
-import { innerMeter } from './guarded-meter';
+import { sharedPerMeter } from './guarded-meter';
 
 /** The running total of one attribute set. */
 export interface CounterSeries {
@@ -39,17 +39,9 @@ const logger = diag.createComponentLogger({ namespace: '@connmetrics/core' });
  */
 const REGISTRY = Symbol.for('connmetrics.core.series-counters.v1');
 
-function counters(): WeakMap<Meter, Map<string, SeriesCounter>> {
-  const holder = globalThis as { [REGISTRY]?: WeakMap<Meter, Map<string, SeriesCounter>> };
-  return (holder[REGISTRY] ??= new WeakMap());
-}
-
 /** The SeriesCounter `name` of `meter`'s SDK Meter, created on first use. */
 export function sharedSeriesCounter(meter: Meter, name: string, options: MetricOptions): SeriesCounter {
-  const key = innerMeter(meter);
-  const registry = counters();
-  let byName = registry.get(key);
-  if (!byName) registry.set(key, (byName = new Map()));
+  const byName = sharedPerMeter(REGISTRY, meter, () => new Map<string, SeriesCounter>());
   let counter = byName.get(name);
   if (!counter) byName.set(name, (counter = new SeriesCounter(meter, name, options)));
   return counter;

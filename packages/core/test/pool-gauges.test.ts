@@ -1,81 +1,225 @@
-import { TestMetrics } from '@connmetrics/test-harness';
-import { PoolGauges, PoolRegistry, createDbConnectionInstruments, type PoolAttributes, type PoolCounts } from '../src';
+/*
+ * The pool machinery the database packages share (pool-registry.ts,
+ * pool-gauges.ts, pool-timings.ts) through a real MeterProvider, with the
+ * claims two instances of one instrumentation make on one provider.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { Meter } from '@opentelemetry/api';
+import { TestMetrics, DB_COUNT, DB_IDLE_MAX, DB_MAX, DB_PENDING, DB_TIMEOUTS, DB_USE_TIME, DB_WAIT_TIME, DB_CREATE_TIME } from '@connmetrics/test-harness';
+import { ConnectionClaims } from '../src/claims';
+import { PoolRegistry, PoolTimings, createDbConnectionInstruments, defaultPoolName, reportPoolGauges, type DbConnectionInstruments, type PoolCounts } from '../src';
 
 interface FakePool {
-  counts: PoolCounts;
+  counts: PoolCounts | undefined;
   ended: boolean;
   listeners: number;
+  /** Times the registry named it. */
+  named: number;
 }
 
-describe('PoolRegistry and PoolGauges (shared by the database packages)', () => {
-  let metrics: TestMetrics;
-  let registry: PoolRegistry<FakePool>;
-  beforeEach(() => {
-    metrics = new TestMetrics();
-    const meter = metrics.meterProvider.getMeter('test');
-    const instruments = createDbConnectionInstruments(meter);
-    const gauges = new PoolGauges();
-    registry = new PoolRegistry<FakePool>({
-      ended: (pool) => pool.ended,
-      listen: (pool) => {
-        pool.listeners += 1;
-        return () => (pool.listeners -= 1);
-      },
-    });
-    meter.addBatchObservableCallback(
-      (result) => {
-        const pools: Array<readonly [PoolAttributes, PoolCounts]> = [];
-        for (const [pool, entry] of registry.live()) pools.push([entry.attributes, pool.counts]);
-        gauges.observe(result, instruments, pools);
-      },
-      [instruments.count, instruments.idleMax, instruments.idleMin, instruments.max, instruments.pendingRequests],
-    );
-  });
+const POOL_NAME = 'db.client.connection.pool.name';
+const STATE = 'db.client.connection.state';
+const used = (name: string) => ({ [POOL_NAME]: name, [STATE]: 'used' });
+const idle = (name: string) => ({ [POOL_NAME]: name, [STATE]: 'idle' });
 
+const fakePool = (counts: PoolCounts | undefined): FakePool => ({ counts, ended: false, listeners: 0, named: 0 });
+
+/** One instance of an instrumentation: its claims, its registry, its instruments on `meter`, its timings. */
+function instance(meter: Meter, provider: object) {
+  const claims = new ConnectionClaims('@connmetrics/test-db');
+  claims.provider = provider;
+  claims.active = true;
+  const registry = new PoolRegistry<FakePool, { name: string }>({
+    name: (pool, source) => {
+      pool.named += 1;
+      return source?.name ?? 'unnamed';
+    },
+    claim: (pool) => claims.claim(pool),
+    counts: (pool) => pool.counts,
+    ended: (pool) => pool.ended,
+    listen: (pool) => void (pool.listeners += 1),
+    unlisten: (pool) => void (pool.listeners -= 1),
+  });
+  const instruments: DbConnectionInstruments = createDbConnectionInstruments(meter);
+  const leave = reportPoolGauges(meter, instruments, registry);
+  const timings = new PoolTimings(() => instruments);
+  return { claims, registry, timings, leave };
+}
+
+let metrics: TestMetrics;
+let meter: Meter;
+beforeEach(() => {
+  metrics = new TestMetrics();
+  meter = metrics.meterProvider.getMeter('@connmetrics/test-db');
+});
+afterEach(async () => {
+  await metrics.shutdown();
+});
+
+test('the default pool name is server.address:server.port/database', () => {
+  expect(defaultPoolName({ address: '127.0.0.1', port: 3306, database: 'test' })).toBe('127.0.0.1:3306/test');
+  expect(defaultPoolName({ address: '/run/mysqld/mysqld.sock', database: 'test' })).toBe('/run/mysqld/mysqld.sock:/test');
+});
+
+describe('PoolRegistry and the pool gauges', () => {
   test('each pool is registered once, named once when first needed, and read at every collection', async () => {
-    const pool: FakePool = { counts: { total: 3, idle: 1, pending: 4, max: 5, idleMax: 5, idleMin: 0 }, ended: false, listeners: 0 };
-    let named = 0;
-    const name = () => {
-      named += 1;
-      return 'orders';
-    };
-    expect(registry.register(pool, name)).toBe(registry.register(pool, name));
+    const { registry } = instance(meter, metrics.meterProvider);
+    const pool = fakePool({ total: 3, idle: 1, pending: 4, max: 5, idleMax: 5, idleMin: 0 });
+    const source = { name: 'orders' };
+    expect(registry.register(pool, source)).toBe(registry.register(pool, { name: 'other' }));
     expect(pool.listeners).toBe(1);
     let snapshot = await metrics.collect();
-    expect(snapshot.sum('db.client.connection.count', { 'db.client.connection.pool.name': 'orders', 'db.client.connection.state': 'used' })).toBe(2);
-    expect(snapshot.sum('db.client.connection.count', { 'db.client.connection.state': 'idle' })).toBe(1);
-    expect(snapshot.sum('db.client.connection.pending_requests')).toBe(4);
-    expect(snapshot.sum('db.client.connection.max')).toBe(5);
-    pool.counts = { total: 1, idle: 1, pending: 0 }; // no limit: max and idle bounds not reported
+    expect(snapshot.sum(DB_COUNT, used('orders'))).toBe(2);
+    expect(snapshot.sum(DB_COUNT, idle('orders'))).toBe(1);
+    expect(snapshot.sum(DB_PENDING)).toBe(4);
+    expect(snapshot.sum(DB_MAX)).toBe(5);
+    pool.counts = { total: 1, idle: 1 }; // no limit, no pending count: neither reported
     snapshot = await metrics.collect();
-    expect(snapshot.sum('db.client.connection.count', { 'db.client.connection.state': 'used' })).toBe(0);
-    expect(snapshot.sum('db.client.connection.max')).toBe(0); // reported 0 once, then dropped
-    expect(named).toBe(1);
+    expect(snapshot.sum(DB_COUNT, used('orders'))).toBe(0);
+    expect(snapshot.sum(DB_MAX)).toBe(0); // reported 0 once, then dropped
+    expect(snapshot.sum(DB_PENDING)).toBe(0);
+    pool.counts = undefined; // not reported now (postgres.js: a pool that never connected)
+    snapshot = await metrics.collect();
+    expect(snapshot.sum(DB_COUNT, idle('orders'))).toBe(0);
+    expect(pool.named).toBe(1);
   });
 
   test('pools that share a name add up; an ended pool reports 0 once, is forgotten, and its listeners removed', async () => {
-    const first: FakePool = { counts: { total: 2, idle: 2, pending: 0, max: 2 }, ended: false, listeners: 0 };
-    const second: FakePool = { counts: { total: 3, idle: 0, pending: 1, max: 3 }, ended: false, listeners: 0 };
-    registry.register(first, () => 'shared');
-    registry.register(second, () => 'shared');
+    const { registry } = instance(meter, metrics.meterProvider);
+    const first = fakePool({ total: 2, idle: 2, pending: 0, max: 2 });
+    const second = fakePool({ total: 3, idle: 0, pending: 1, max: 3 });
+    registry.register(first, { name: 'shared' });
+    registry.register(second, { name: 'shared' });
     let snapshot = await metrics.collect();
-    expect(snapshot.sum('db.client.connection.max', { 'db.client.connection.pool.name': 'shared' })).toBe(5);
-    expect(snapshot.sum('db.client.connection.count')).toBe(5);
+    expect(snapshot.sum(DB_MAX, { [POOL_NAME]: 'shared' })).toBe(5);
+    expect(snapshot.sum(DB_COUNT)).toBe(5);
     first.ended = true;
     second.ended = true;
     snapshot = await metrics.collect();
-    expect(snapshot.sum('db.client.connection.count')).toBe(0);
+    expect(snapshot.sum(DB_COUNT)).toBe(0);
     expect([first.listeners, second.listeners]).toEqual([0, 0]);
     expect([...registry.live()]).toEqual([]);
     snapshot = await metrics.collect();
-    expect(snapshot.points('db.client.connection.count').every((point) => point.value === 0)).toBe(true);
+    expect(snapshot.points(DB_COUNT).every((point) => point.value === 0)).toBe(true);
   });
 
   test('clear() forgets every pool and removes its listeners', () => {
-    const pool: FakePool = { counts: { total: 0, idle: 0, pending: 0 }, ended: false, listeners: 0 };
-    registry.register(pool, () => 'p');
+    const { registry } = instance(meter, metrics.meterProvider);
+    const pool = fakePool({ total: 0, idle: 0, pending: 0 });
+    registry.register(pool, { name: 'p' });
     registry.clear();
     expect(pool.listeners).toBe(0);
     expect(registry.get(pool)).toBeUndefined();
   });
+
+  test('two instances on one MeterProvider: a pool both hold is reported once, by the one that claimed it', async () => {
+    const a = instance(meter, metrics.meterProvider);
+    const b = instance(meter, metrics.meterProvider);
+    const pool = fakePool({ total: 4, idle: 1, pending: 2, max: 10, idleMax: 10, idleMin: 0 });
+    a.registry.register(pool, { name: 'orders' });
+    b.registry.register(pool, { name: 'orders' });
+    const snapshot = await metrics.collect();
+    expect(snapshot.points(DB_COUNT, used('orders')).map((point) => point.value)).toEqual([3]);
+    expect([snapshot.sum(DB_COUNT, idle('orders')), snapshot.sum(DB_PENDING), snapshot.sum(DB_MAX), snapshot.sum(DB_IDLE_MAX)]).toEqual([1, 2, 10, 10]);
+    expect([a.claims.ownedElsewhere(pool), b.claims.ownedElsewhere(pool)]).toEqual([false, true]);
+  });
+
+  test('pools of one name claimed by two instances add up to one series (one callback per SDK Meter)', async () => {
+    const a = instance(meter, metrics.meterProvider);
+    const b = instance(meter, metrics.meterProvider);
+    const first = fakePool({ total: 2, idle: 2, max: 2 });
+    const second = fakePool({ total: 3, idle: 1, max: 3 });
+    a.registry.register(first, { name: 'shared' });
+    b.registry.register(second, { name: 'shared' });
+    // b asks first for the second pool: each instance owns one of them.
+    expect(b.claims.claim(second)).toBe(true);
+    let snapshot = await metrics.collect();
+    expect(snapshot.points(DB_COUNT, idle('shared')).map((point) => point.value)).toEqual([3]);
+    expect(snapshot.sum(DB_COUNT, used('shared'))).toBe(2);
+    expect(snapshot.sum(DB_MAX, { [POOL_NAME]: 'shared' })).toBe(5);
+    // An instance that leaves the MeterProvider's gauges takes its pools with it.
+    b.leave();
+    snapshot = await metrics.collect();
+    expect(snapshot.sum(DB_MAX, { [POOL_NAME]: 'shared' })).toBe(2);
+  });
+
+  test('a disabled instance reports nothing; the other takes its pools over', async () => {
+    const a = instance(meter, metrics.meterProvider);
+    const b = instance(meter, metrics.meterProvider);
+    const pool = fakePool({ total: 2, idle: 0, max: 2 });
+    a.registry.register(pool, { name: 'orders' });
+    b.registry.register(pool, { name: 'orders' });
+    await metrics.collect(); // a claims it
+    a.claims.active = false;
+    const snapshot = await metrics.collect();
+    expect(snapshot.points(DB_COUNT, used('orders')).map((point) => point.value)).toEqual([2]);
+    expect([a.claims.ownedElsewhere(pool), b.claims.ownedElsewhere(pool)]).toEqual([true, false]);
+  });
+});
+
+describe('PoolTimings', () => {
+  test('create, wait and use time and timeouts of a pool, recorded only by the instance that counts it', async () => {
+    const a = instance(meter, metrics.meterProvider);
+    const b = instance(meter, metrics.meterProvider);
+    const pool = fakePool({ total: 1, idle: 0 });
+    const entries = [a.registry.register(pool, { name: 'orders' }), b.registry.register(pool, { name: 'orders' })];
+    const connection = {};
+    // Both instances see every event of the pool: one records.
+    for (let checkout = 0; checkout < 3; checkout += 1) {
+      for (const [i, { timings }] of [a, b].entries()) {
+        if (checkout === 0) timings.created(entries[i]!, performance.now());
+        timings.handedOut(connection, entries[i]!, performance.now());
+        expect(timings.isOut(connection)).toBe(true);
+      }
+      for (const { timings } of [a, b]) expect(timings.released(connection)).toBe(true);
+    }
+    for (const [i, { timings }] of [a, b].entries()) timings.timedOut(entries[i]!);
+    // Released twice without a checkout between: one use.
+    expect(a.timings.released(connection)).toBe(false);
+    const snapshot = await metrics.collect();
+    expect([
+      snapshot.count(DB_CREATE_TIME, { [POOL_NAME]: 'orders' }),
+      snapshot.count(DB_WAIT_TIME, { [POOL_NAME]: 'orders' }),
+      snapshot.count(DB_USE_TIME, { [POOL_NAME]: 'orders' }),
+      snapshot.sum(DB_TIMEOUTS, { [POOL_NAME]: 'orders' }),
+    ]).toEqual([1, 3, 3, 1]);
+  });
+
+  test('a connection that closed while checked out is never released; clear() forgets every checkout', () => {
+    const { registry, timings } = instance(meter, metrics.meterProvider);
+    const entry = registry.register(fakePool(undefined), { name: 'p' });
+    const closed = {};
+    const open = {};
+    timings.handedOut(closed, entry, performance.now());
+    timings.handedOut(open, entry, performance.now());
+    timings.forget(closed);
+    expect(timings.released(closed)).toBe(false);
+    timings.clear();
+    expect(timings.isOut(open)).toBe(false);
+  });
+});
+
+test('a registered pool the application drops is collected: the registry holds it, its source and its listeners weakly', async () => {
+  const { registry } = instance(meter, metrics.meterProvider);
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  let collected = 0;
+  const finalization = new FinalizationRegistry(() => (collected += 1));
+  (() => {
+    for (let i = 0; i < 10; i += 1) {
+      const pool = fakePool({ total: 1, idle: 1 });
+      const source = { name: `p${i}` };
+      finalization.register(pool, 'pool');
+      finalization.register(source, 'source');
+      registry.register(pool, source);
+    }
+  })();
+  await metrics.collect(); // names every pool
+  for (let round = 0; round < 20 && collected < 20; round += 1) {
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+  }
+  expect(collected).toBe(20);
+  expect([...registry.live()]).toEqual([]);
 });

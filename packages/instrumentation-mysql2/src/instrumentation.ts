@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { TLSSocket } from 'node:tls';
 import type { Attributes } from '@opentelemetry/api';
-import { safeExecuteInTheMiddle, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
+import type { InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import {
   ATTR_DB_CLIENT_CONNECTION_POOL_NAME,
   ATTR_DB_SYSTEM_NAME,
@@ -11,18 +11,20 @@ import {
   ConnectionInstrumentationBase,
   ConnectionTracker,
   MethodWraps,
-  PoolGauges,
   PoolRegistry,
   PoolTimings,
   createDbConnectionInstruments,
+  defaultPoolName,
   guard,
   poolAttributes,
-  reportFailure,
+  poolNameFromHook,
+  reportPoolGauges,
   timeTlsUpgrade,
   type ChannelHandlers,
   type ConnectionState,
+  type CountedPool,
   type DbConnectionInstruments,
-  type PoolAttributes,
+  type DbServerTarget,
   type PoolCounts,
   type PoolEntry,
 } from '@connmetrics/core';
@@ -33,7 +35,7 @@ import { ConnectionLifetime, type ConnectionEnd } from './connection-lifetime';
 import { isCheckoutTimeout, mysql2ErrorType } from './error-type';
 import type { MySQL2Connection, MySQL2Pool } from './mysql2-shapes';
 import { mysql2ModuleDefinitions, type MySQL2Hooks } from './patches';
-import { configTarget, contextTarget, dbSystemName, defaultPoolName, type ServerTarget } from './server-target';
+import { configTarget, contextTarget, dbSystemName } from './server-target';
 import type { MySQL2ConnectionInstrumentationConfig } from './types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
@@ -56,7 +58,7 @@ interface Attempt {
 /** What the tracker keeps per ready connection (`ConnectionState.extra`). */
 interface ConnectionRecord {
   /** The pool that owns the connection; undefined for one no pool owns. */
-  readonly entry: PoolEntry<MySQL2Pool> | undefined;
+  readonly entry: PoolEntry<MySQL2Pool, MySQL2Connection> | undefined;
   readonly lifetime: ConnectionLifetime | undefined;
 }
 
@@ -108,8 +110,11 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
   declare private _dbInstruments: DbConnectionInstruments;
   declare private _tracker: ConnectionTracker | undefined;
   declare private _methodWraps: MethodWraps | undefined;
-  declare private _pools: PoolRegistry<MySQL2Pool> | undefined;
-  declare private _gauges: PoolGauges | undefined;
+  declare private _pools: PoolRegistry<MySQL2Pool, MySQL2Connection> | undefined;
+  /** The 'release' listener added to every pool (one per instance: nothing is made per pool). */
+  declare private _poolReleaseListener: ((connection: unknown) => void) | undefined;
+  /** Stops reporting this instance's pools on the gauges of its MeterProvider. */
+  declare private _leavePoolGauges: (() => void) | undefined;
   declare private _attempts: WeakMap<ConnectContext, Attempt> | undefined;
   /** Attempts of connections no pool owns, by connection, for the queries issued while they connect. */
   declare private _connecting: WeakMap<MySQL2Connection, Attempt> | undefined;
@@ -129,10 +134,14 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     return (this._tracker ??= new ConnectionTracker(() => this._connectionInstruments, () => this._diag));
   }
 
-  private get pools(): PoolRegistry<MySQL2Pool> {
-    return (this._pools ??= new PoolRegistry<MySQL2Pool>({
+  private get pools(): PoolRegistry<MySQL2Pool, MySQL2Connection> {
+    return (this._pools ??= new PoolRegistry<MySQL2Pool, MySQL2Connection>({
+      name: (pool, connection) => this.poolName(pool, connection),
+      claim: (pool) => this.claim(pool),
+      counts: poolCounts,
       ended: (pool) => pool._closed === true,
-      listen: (pool) => this.listenToPool(pool),
+      listen: (pool) => pool.on('release', this.poolReleaseListener),
+      unlisten: (pool) => pool.removeListener('release', this.poolReleaseListener),
     }));
   }
 
@@ -149,16 +158,11 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
   }
 
   private get timings(): PoolTimings {
-    return (this._timings ??= new PoolTimings(() => this._dbInstruments, () => this._diag));
+    return (this._timings ??= new PoolTimings(() => this._dbInstruments));
   }
-
 
   private get methodWraps(): MethodWraps {
     return (this._methodWraps ??= new MethodWraps());
-  }
-
-  private get gauges(): PoolGauges {
-    return (this._gauges ??= new PoolGauges());
   }
 
   protected override init(): InstrumentationModuleDefinition[] {
@@ -184,16 +188,10 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
 
   protected override _updateMetricInstruments(): void {
     super._updateMetricInstruments();
-    const instruments = createDbConnectionInstruments(this.meter);
-    this._dbInstruments = instruments;
-    this.meter.addBatchObservableCallback(
-      (result) => this.guarded('observe mysql2 pools', () => this.gauges.observe(result, instruments, this.livePools())),
-      [instruments.count, instruments.idleMax, instruments.idleMin, instruments.max, instruments.pendingRequests],
-    );
-  }
-
-  private *livePools(): Generator<readonly [PoolAttributes, PoolCounts]> {
-    for (const [pool, entry] of this.pools.live()) yield [entry.attributes, poolCounts(pool)];
+    this._dbInstruments = createDbConnectionInstruments(this.meter);
+    // Leaves the pool gauges of the previous MeterProvider, joins this one's.
+    this._leavePoolGauges?.();
+    this._leavePoolGauges = reportPoolGauges(this.meter, this._dbInstruments, this.pools);
   }
 
   protected override onDisabled(): void {
@@ -296,8 +294,10 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     if (attempt.connection) this.connecting.delete(attempt.connection);
     const connection = attempt.connection;
     const target = connection ? configTarget(connection.config) : contextTarget(attempt.context);
+    // Every instance sees the same context: one counts the failure.
+    if (!this.claim(attempt.context)) return;
     const pool = this.attemptPool(attempt);
-    const attributes = this.dbAttributes(target, dbSystemName(undefined, connection?._isMariaDB), pool?.name);
+    const attributes = this.dbAttributes(target, dbSystemName(undefined, connection?._isMariaDB), pool?.attributes.name);
     // DNS, TCP and TLS up to the failure, when the module patch named the connection.
     if (connection?.stream) this.claimSockets(connection.stream, attributes);
     this._connectionInstruments.failed.add(1, { ...attributes, [ATTR_ERROR_TYPE]: errorType });
@@ -351,8 +351,9 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     if (!checkout) return;
     if (context.error !== undefined) {
       if (isCheckoutTimeout(context.error)) {
+        // Every instance sees the same context: the one that claims it counts a timeout whose pool is not known yet.
         const pool = checkout.attempt ? this.attemptPool(checkout.attempt) : undefined;
-        this.timings.timedOut(pool?.pool ?? poolAttributes(defaultPoolName(contextTarget(context))).pool);
+        this.timings.timedOut(pool ?? this.unknownPool(contextTarget(context), context));
       }
       return;
     }
@@ -372,14 +373,14 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
       if (attempt && (attempt.connection === undefined || attempt.connection === connection)) {
         attempt.watch?.stop();
         tracker.created(connection, attributes);
-        timings.created(entry.attributes.pool, attempt.startedAt);
+        timings.created(entry, attempt.startedAt);
         state = tracker.used(connection)!;
       } else {
         state = tracker.adopt(connection, attributes);
       }
       if (!state.extra) this.follow(connection, state, entry);
     }
-    timings.handedOut(connection, entry.attributes.pool, checkout.startedAt);
+    timings.handedOut(connection, entry, checkout.startedAt);
     // Released inside the callback already.
     if (connection._released === true) this.onRelease(connection);
   }
@@ -389,16 +390,14 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
    * checkout, when a PoolCluster has set its node id on the connection (or
    * at a collection that comes first, then from where it connects).
    */
-  private registerPool(pool: MySQL2Pool, connection: MySQL2Connection): PoolEntry<MySQL2Pool> {
-    return this.pools.register(pool, () => this.poolName(pool, connection));
+  private registerPool(pool: MySQL2Pool, connection: MySQL2Connection): PoolEntry<MySQL2Pool, MySQL2Connection> {
+    return this.pools.register(pool, connection);
   }
 
-  private listenToPool(pool: MySQL2Pool): () => void {
-    const onRelease = guard(this._diag, 'mysql2 pool release', (connection: unknown) => {
+  private get poolReleaseListener(): (connection: unknown) => void {
+    return (this._poolReleaseListener ??= guard(this._diag, 'mysql2 pool release', (connection: unknown) => {
       if (isConnection(connection)) this.onRelease(connection);
-    });
-    pool.on('release', onRelease);
-    return () => pool.removeListener('release', onRelease);
+    }));
   }
 
   private onRelease(connection: MySQL2Connection): void {
@@ -407,41 +406,40 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
   }
 
   /** The pool of a connection attempt, for its failure's attributes: known from an earlier checkout, else named from where it connects. */
-  private attemptPool(attempt: Attempt): PoolAttributes | undefined {
+  private attemptPool(attempt: Attempt): CountedPool | undefined {
     const pool = attempt.connection ? poolOf(attempt.connection) : undefined;
     const known = pool ? this._pools?.get(pool) : undefined;
-    if (known) return known.attributes;
+    if (known) return known;
     if (!attempt.checkout && !pool) return undefined;
-    return poolAttributes(defaultPoolName(attempt.checkout ? contextTarget(attempt.checkout.context) : configTarget(attempt.connection?.config)));
+    return this.unknownPool(attempt.checkout ? contextTarget(attempt.checkout.context) : configTarget(attempt.connection?.config), attempt.context);
   }
 
-  private poolName(pool: MySQL2Pool, connection: MySQL2Connection): string {
-    const target = configTarget(pool.config?.connectionConfig ?? connection.config);
-    const clusterNodeId = typeof connection._clusterId === 'string' ? connection._clusterId : undefined;
-    const defaultName = clusterNodeId ?? defaultPoolName(target);
-    const hook = this._config.poolName;
-    if (!hook) return defaultName;
-    const name = safeExecuteInTheMiddle(
-      () =>
-        hook({
-          pool,
-          ...(clusterNodeId === undefined ? {} : { clusterNodeId }),
-          serverAddress: target.address,
-          serverPort: target.port,
-          database: target.database,
-          defaultName,
-        }),
-      (error) => {
-        if (error) reportFailure(this._diag, 'poolName (user hook; the default name is used)', error);
-      },
-      true,
+  /** A pool not registered yet, named from where it connects and counted by the instance that claims `subject`. */
+  private unknownPool(target: DbServerTarget, subject: object): CountedPool {
+    return { attributes: poolAttributes(defaultPoolName(target)), counted: () => this.claim(subject) };
+  }
+
+  /** `connection`: the one the pool was first seen with (its cluster node id is set by the first checkout), if still alive. */
+  private poolName(pool: MySQL2Pool, connection: MySQL2Connection | undefined): string {
+    const target = configTarget(pool.config?.connectionConfig ?? connection?.config);
+    const clusterNodeId = typeof connection?._clusterId === 'string' ? connection._clusterId : undefined;
+    return poolNameFromHook(
+      this._config.poolName,
+      clusterNodeId ?? defaultPoolName(target),
+      () => ({
+        pool,
+        ...(clusterNodeId === undefined ? {} : { clusterNodeId }),
+        serverAddress: target.address,
+        serverPort: target.port,
+        database: target.database,
+      }),
+      this._diag,
     );
-    return typeof name === 'string' && name.length > 0 ? name : defaultName;
   }
 
   // --- ready connections, until they close ---------------------------------------
 
-  private follow(connection: MySQL2Connection, state: ConnectionState, entry: PoolEntry<MySQL2Pool> | undefined): void {
+  private follow(connection: MySQL2Connection, state: ConnectionState, entry: PoolEntry<MySQL2Pool, MySQL2Connection> | undefined): void {
     const socket = connection.stream;
     let lifetime: ConnectionLifetime | undefined;
     if (socket && typeof socket.prependListener === 'function') {
@@ -477,13 +475,13 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
 
   // --- attributes --------------------------------------------------------------
 
-  private dbAttributes(target: ServerTarget, system: string, poolName: string | undefined): Attributes {
+  private dbAttributes(target: DbServerTarget, system: string, poolName: string | undefined): Attributes {
     const extra: Attributes = { [ATTR_DB_SYSTEM_NAME]: system };
     if (poolName !== undefined) extra[ATTR_DB_CLIENT_CONNECTION_POOL_NAME] = poolName;
     return this.connectionAttributes(target.address, target.port, extra);
   }
 
-  private pooledAttributes(connection: MySQL2Connection, entry: PoolEntry<MySQL2Pool>): Attributes {
+  private pooledAttributes(connection: MySQL2Connection, entry: PoolEntry<MySQL2Pool, MySQL2Connection>): Attributes {
     const system = dbSystemName(connection._handshakePacket?.serverVersion, connection._isMariaDB);
     return this.withPeer(this.dbAttributes(configTarget(connection.config), system, entry.attributes.name), connection);
   }

@@ -3,7 +3,7 @@
  * database, normalised, and which server it is. Never the user, the password
  * or any other setting.
  */
-import { serverAddress, serverPort } from '@connmetrics/core';
+import { serverAddress, serverPort, type DbServerTarget } from '@connmetrics/core';
 import type { ServerContext } from './channels';
 import type { MySQL2ConnectionConfig } from './mysql2-shapes';
 
@@ -11,18 +11,12 @@ export const MYSQL_DEFAULT_PORT = 3306;
 export const DB_SYSTEM_NAME_MYSQL = 'mysql';
 export const DB_SYSTEM_NAME_MARIADB = 'mariadb';
 
-export interface ServerTarget {
-  readonly address?: string;
-  readonly port?: number;
-  readonly database?: string;
-}
-
 function databaseOf(database: unknown): string | undefined {
   return typeof database === 'string' && database.length > 0 ? database : undefined;
 }
 
 /** From a connection's settings, with mysql2's defaults (localhost:3306; a Unix socket has no port). */
-export function configTarget(config: MySQL2ConnectionConfig | undefined): ServerTarget {
+export function configTarget(config: MySQL2ConnectionConfig | undefined): DbServerTarget {
   if (typeof config?.socketPath === 'string' && config.socketPath.length > 0) {
     return { address: config.socketPath, database: databaseOf(config.database) };
   }
@@ -34,7 +28,7 @@ export function configTarget(config: MySQL2ConnectionConfig | undefined): Server
 }
 
 /** From a tracing channel's context (mysql2 filled in the same defaults). */
-export function contextTarget(context: ServerContext): ServerTarget {
+export function contextTarget(context: ServerContext): DbServerTarget {
   const address = context.serverAddress;
   if (typeof address === 'string' && address.startsWith('/')) return { address, database: databaseOf(context.database) };
   return {
@@ -42,11 +36,6 @@ export function contextTarget(context: ServerContext): ServerTarget {
     port: serverPort(context.serverPort, MYSQL_DEFAULT_PORT),
     database: databaseOf(context.database),
   };
-}
-
-/** The conventions' fallback pool name: `server.address:server.port/database`. */
-export function defaultPoolName(target: ServerTarget): string {
-  return `${target.address ?? ''}:${target.port ?? ''}/${target.database ?? ''}`;
 }
 
 /**

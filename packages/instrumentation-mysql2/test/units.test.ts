@@ -1,6 +1,6 @@
 /* The pure parts, in process: error types, where a connection connects, which server it is. */
 import { isCheckoutTimeout, mysql2ErrorType } from '../src/error-type';
-import { configTarget, contextTarget, dbSystemName, defaultPoolName } from '../src/server-target';
+import { configTarget, contextTarget, dbSystemName } from '../src/server-target';
 
 describe('error.type', () => {
   test('server, socket and mysql2 codes pass through; the pool’s code-less errors get a short name; never a message', () => {
@@ -28,11 +28,6 @@ describe('server target and system', () => {
     expect(configTarget({ socketPath: '/run/mysqld/mysqld.sock', host: 'ignored', database: 'x' })).toEqual({ address: '/run/mysqld/mysqld.sock', database: 'x' });
     expect(contextTarget({ serverAddress: '/tmp/mysql.sock', serverPort: undefined, database: '' })).toEqual({ address: '/tmp/mysql.sock', database: undefined });
     expect(contextTarget({ serverAddress: '127.0.0.1', serverPort: 3306, database: 'test' })).toEqual({ address: '127.0.0.1', port: 3306, database: 'test' });
-  });
-
-  test('the default pool name is server.address:server.port/database', () => {
-    expect(defaultPoolName({ address: '127.0.0.1', port: 3306, database: 'test' })).toBe('127.0.0.1:3306/test');
-    expect(defaultPoolName({ address: '/run/mysqld/mysqld.sock', database: 'test' })).toBe('/run/mysqld/mysqld.sock:/test');
   });
 
   test('db.system.name: mariadb when the server’s version string says so', () => {

@@ -8,6 +8,9 @@
  * Uses: a query handed to the connection, except queries of a reservation or
  * transaction; `sql.reserve()` (from reserve to release) and `sql.begin()`
  * (the whole transaction) are one use each.
+ *
+ * Every instance of the instrumentation follows the slot (the gauges read
+ * it); only the instance that claims the pool records anything of it.
  */
 import { performance } from 'node:perf_hooks';
 import type { Attributes } from '@opentelemetry/api';
@@ -21,22 +24,24 @@ import {
   type CloseReason,
   type ConnectionInstruments,
   type ConnectionTracker,
-  type DbConnectionInstruments,
+  type CountedPool,
+  type DbServerTarget,
+  type PoolTimings,
 } from '@connmetrics/core';
 import { ERROR_TYPE_CONNECT_TIMEOUT, ERROR_TYPE_CONNECTION_CLOSED, postgresErrorType } from './error-type';
 import type { SlotEvents } from './patches';
-import type { PoolState, SlotView } from './pool-registry';
+import type { PoolState, SlotView } from './pool-state';
 import type { PostgresConnection, PostgresRequest } from './postgres-shapes';
 import type { SocketClaim } from './socket-claims';
-import { socketTarget, type ServerTarget } from './server-target';
+import { socketTarget } from './server-target';
 
 /** What a slot needs from the instrumentation. */
 export interface SlotHost {
   readonly tracker: ConnectionTracker;
+  readonly timings: PoolTimings;
   connectionInstruments(): ConnectionInstruments;
-  dbInstruments(): DbConnectionInstruments;
   /** The attributes of a connection of `pool` to `target`. */
-  attributes(pool: PoolState, target: ServerTarget): Attributes;
+  attributes(pool: CountedPool, target: DbServerTarget): Attributes;
   /** Adds `network.peer.address` when configured. */
   withPeer(attributes: Attributes, socket: SocketLike | undefined): Attributes;
   expectSocket(claim: SocketClaim): void;
@@ -59,8 +64,6 @@ class SocketRecord {
   error: string | undefined;
   constructor(readonly socket: SocketLike) {}
 }
-
-const seconds = (from: number) => Math.max(0, performance.now() - from) / 1000;
 
 /** A request that is a query: it has a `state`, which postgres.js sets when it executes it. */
 function isQuery(request: PostgresRequest): boolean {
@@ -122,8 +125,6 @@ interface Live {
   readonly token: object;
   readonly attributes: Attributes;
   readonly record: SocketRecord | undefined;
-  /** When its uses in flight went from none to some. */
-  busySince: number;
 }
 
 export class ConnectionSlot implements SlotEvents, SlotView {
@@ -136,6 +137,8 @@ export class ConnectionSlot implements SlotEvents, SlotView {
 
   constructor(
     readonly pool: PoolState,
+    /** The pool's entry in core's registry: its attributes, and whether this instance counts it. */
+    private readonly entry: CountedPool,
     private readonly host: SlotHost,
   ) {}
 
@@ -161,7 +164,7 @@ export class ConnectionSlot implements SlotEvents, SlotView {
     this.pool.endRequested = false;
     this.pool.connected = true;
     this.attempt?.settle();
-    const attempt = new Attempt(request as PostgresRequest, this.host.attributes(this.pool, this.pool.target));
+    const attempt = new Attempt(request as PostgresRequest, this.host.attributes(this.entry, this.pool.target));
     attempt.watchRejection(
       (name, hook) => this.host.run(name, hook),
       () => this.endWanted,
@@ -201,9 +204,9 @@ export class ConnectionSlot implements SlotEvents, SlotView {
         // Another host of a multi-host pool: the attempt's attributes name it (computed again only then).
         const target = socketTarget(socket, this.pool.target);
         if (target.address !== this.pool.target.address || target.port !== this.pool.target.port) {
-          attempt.attributes = this.host.attributes(this.pool, target);
+          attempt.attributes = this.host.attributes(this.entry, target);
         }
-        this.host.claimSocket(socket, attempt.attributes);
+        if (this.entry.counted()) this.host.claimSocket(socket, attempt.attributes);
       }),
     );
   }
@@ -219,9 +222,9 @@ export class ConnectionSlot implements SlotEvents, SlotView {
     attempt.settle();
     const token = {};
     const attributes = this.host.withPeer(attempt.attributes, attempt.record?.socket);
-    this.host.tracker.created(token, attributes);
-    this.live = { token, attributes, record: attempt.record, busySince: performance.now() };
-    this.host.dbInstruments().createTime.record(seconds(attempt.socketAt ?? attempt.startedAt), this.pool.poolAttributes);
+    this.live = { token, attributes, record: attempt.record };
+    if (this.entry.counted()) this.host.tracker.created(token, attributes);
+    this.host.timings.created(this.entry, attempt.socketAt ?? attempt.startedAt);
     // The query that opened the connection is its first use; a reservation counts when it is taken.
     if (isQuery(attempt.request)) {
       this.use();
@@ -232,12 +235,13 @@ export class ConnectionSlot implements SlotEvents, SlotView {
   /** db.client.connection.wait_time of a query that is a use: from its start to its connection. */
   private waited(query: unknown): void {
     const startedAt = this.host.queryStartedAt(query);
-    if (startedAt !== undefined) this.host.dbInstruments().waitTime.record(seconds(startedAt), this.pool.poolAttributes);
+    if (startedAt !== undefined) this.host.timings.waited(this.entry, startedAt);
   }
 
   private failed(attempt: Attempt, errorType: string): void {
+    if (!this.entry.counted()) return;
     this.host.connectionInstruments().failed.add(1, { ...attempt.attributes, [ATTR_ERROR_TYPE]: errorType });
-    if (errorType === ERROR_TYPE_CONNECT_TIMEOUT) this.host.dbInstruments().timeouts.add(1, this.pool.poolAttributes);
+    if (errorType === ERROR_TYPE_CONNECT_TIMEOUT) this.host.timings.timedOut(this.entry);
   }
 
   // --- uses -------------------------------------------------------------------
@@ -273,9 +277,11 @@ export class ConnectionSlot implements SlotEvents, SlotView {
     const live = this.live;
     if (!live) return;
     const tracker = this.host.tracker;
-    if ((tracker.get(live.token)?.inFlight ?? 0) === 0) live.busySince = performance.now();
-    // A connection open since before the instrumentation was enabled again is adopted.
-    if (!tracker.used(live.token)) tracker.adopt(live.token, live.attributes);
+    // Busy from now: its use_time runs until nothing is in flight.
+    if ((tracker.get(live.token)?.inFlight ?? 0) === 0) this.host.timings.checkedOut(live.token, this.entry);
+    // A connection open since before the instrumentation was enabled again (or counted by an instance
+    // disabled since) is adopted.
+    if (!tracker.used(live.token) && this.entry.counted()) tracker.adopt(live.token, live.attributes);
   }
 
   /** Nothing is in flight any more: every use ended, the connection is back in the pool. */
@@ -283,7 +289,7 @@ export class ConnectionSlot implements SlotEvents, SlotView {
     const live = this.live;
     const state = live && this.host.tracker.get(live.token);
     if (!live || !state || state.inFlight === 0) return;
-    this.host.dbInstruments().useTime.record(seconds(live.busySince), this.pool.poolAttributes);
+    this.host.timings.released(live.token);
     while (state.inFlight > 0) this.host.tracker.released(live.token);
   }
 

@@ -1,25 +1,29 @@
 import { performance } from 'node:perf_hooks';
 import type { Attributes } from '@opentelemetry/api';
-import { safeExecuteInTheMiddle, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
+import type { InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import {
   ATTR_DB_CLIENT_CONNECTION_POOL_NAME,
   ATTR_DB_SYSTEM_NAME,
   ATTR_NETWORK_PEER_ADDRESS,
   ConnectionInstrumentationBase,
   ConnectionTracker,
-  DbPoolGauges,
   MethodWraps,
+  PoolRegistry,
+  PoolTimings,
   createDbConnectionInstruments,
-  reportFailure,
+  defaultPoolName,
+  poolNameFromHook,
+  reportPoolGauges,
   type ChannelHandlers,
+  type CountedPool,
   type DbConnectionInstruments,
+  type DbServerTarget,
 } from '@connmetrics/core';
 import { NET_CLIENT_SOCKET, type ClientSocketMessage } from './channels';
 import { ConnectionSlot, type SlotHost } from './connection-slot';
 import { postgresModuleDefinitions, type FactoryHooks } from './patches';
-import { PoolRegistry, type PoolState } from './pool-registry';
+import { PoolState } from './pool-state';
 import type { PostgresOptions, PostgresQueues } from './postgres-shapes';
-import { defaultPoolName, type ServerTarget } from './server-target';
 import { SocketClaims } from './socket-claims';
 import type { PostgresConnectionInstrumentationConfig } from './types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
@@ -44,8 +48,12 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
   protected readonly protocolName = POSTGRESQL;
   declare private _dbInstruments: DbConnectionInstruments;
   declare private _tracker: ConnectionTracker | undefined;
-  declare private _pools: PoolRegistry | undefined;
-  declare private _gauges: DbPoolGauges | undefined;
+  declare private _pools: PoolRegistry<PoolState> | undefined;
+  /** The pool of each `postgres()`, by the queues index.js gives its slots. */
+  declare private _poolStates: WeakMap<PostgresQueues, PoolState> | undefined;
+  declare private _timings: PoolTimings | undefined;
+  /** Stops reporting this instance's pools on the gauges of its MeterProvider. */
+  declare private _leavePoolGauges: (() => void) | undefined;
   declare private _sockets: SocketClaims | undefined;
   declare private _factoryHooks: FactoryHooks | undefined;
   declare private _slotHost: SlotHost | undefined;
@@ -62,8 +70,17 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
     return (this._tracker ??= new ConnectionTracker(() => this._connectionInstruments, () => this._diag));
   }
 
-  private get pools(): PoolRegistry {
-    return (this._pools ??= new PoolRegistry((options, target) => this.poolName(options, target)));
+  private get pools(): PoolRegistry<PoolState> {
+    return (this._pools ??= new PoolRegistry<PoolState>({
+      // Named when first needed (at its first connection): the user's hook runs once per pool.
+      name: (pool) => this.poolName(pool.options, pool.target),
+      claim: (pool) => this.claim(pool.queues),
+      counts: (pool) => pool.counts(),
+    }));
+  }
+
+  private get timings(): PoolTimings {
+    return (this._timings ??= new PoolTimings(() => this._dbInstruments));
   }
 
   private get sockets(): SocketClaims {
@@ -92,18 +109,14 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
 
   protected override _updateMetricInstruments(): void {
     super._updateMetricInstruments();
-    const instruments = createDbConnectionInstruments(this.meter);
-    this._dbInstruments = instruments;
-    const gauges = (this._gauges ??= new DbPoolGauges());
-    this.meter.addBatchObservableCallback(
-      (result) =>
-        this.guarded('observe postgres pools', () => gauges.observe(result, instruments, this._enabled ? this.pools.observed() : [])),
-      [instruments.count, instruments.idleMax, instruments.idleMin, instruments.max],
-    );
+    this._dbInstruments = createDbConnectionInstruments(this.meter);
+    // Leaves the pool gauges of the previous MeterProvider, joins this one's.
+    this._leavePoolGauges?.();
+    this._leavePoolGauges = reportPoolGauges(this.meter, this._dbInstruments, this.pools);
   }
 
   protected override onDisabled(): void {
-    for (const pool of this._pools?.all() ?? []) for (const slot of pool.slots) (slot as ConnectionSlot).reset();
+    for (const [pool] of this._pools?.live() ?? []) for (const slot of pool.slots) (slot as ConnectionSlot).reset();
     this._tracker?.clear();
     this._sockets?.clear();
   }
@@ -126,8 +139,10 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
   }
 
   private newSlot(options: PostgresOptions, queues: PostgresQueues): ConnectionSlot {
-    const pool = this.pools.register(options, queues);
-    const slot = new ConnectionSlot(pool, this.slotHost);
+    const states = (this._poolStates ??= new WeakMap());
+    let pool = states.get(queues);
+    if (!pool) states.set(queues, (pool = new PoolState(options, queues)));
+    const slot = new ConnectionSlot(pool, this.pools.register(pool), this.slotHost);
     pool.slots.add(slot);
     return slot;
   }
@@ -147,8 +162,10 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
       get tracker() {
         return self.tracker;
       },
+      get timings() {
+        return self.timings;
+      },
       connectionInstruments: () => this._connectionInstruments,
-      dbInstruments: () => this._dbInstruments,
       attributes: (pool, target) => this.postgresAttributes(pool, target),
       withPeer: (attributes, socket) => {
         const peer = socket?.remoteAddress;
@@ -165,24 +182,19 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
 
   // --- attributes ----------------------------------------------------------------
 
-  private postgresAttributes(pool: PoolState, target: ServerTarget): Attributes {
+  private postgresAttributes(pool: CountedPool, target: DbServerTarget): Attributes {
     return this.connectionAttributes(target.address, target.port, {
       [ATTR_DB_SYSTEM_NAME]: POSTGRESQL,
       [ATTR_DB_CLIENT_CONNECTION_POOL_NAME]: pool.attributes.name,
     });
   }
 
-  private poolName(options: PostgresOptions, target: ServerTarget): string {
-    const defaultName = defaultPoolName(target);
-    const hook = this._config.poolName;
-    if (!hook) return defaultName;
-    const name = safeExecuteInTheMiddle(
-      () => hook({ options, serverAddress: target.address, serverPort: target.port, database: target.database, defaultName }),
-      (error) => {
-        if (error) reportFailure(this._diag, 'poolName (user hook; the default name is used)', error);
-      },
-      true,
+  private poolName(options: PostgresOptions, target: DbServerTarget): string {
+    return poolNameFromHook(
+      this._config.poolName,
+      defaultPoolName(target),
+      () => ({ options, serverAddress: target.address, serverPort: target.port, database: target.database }),
+      this._diag,
     );
-    return typeof name === 'string' && name.length > 0 ? name : defaultName;
   }
 }

@@ -164,12 +164,16 @@ function followConnection(connection: PostgresConnection, events: SlotEvents, ho
   wrapMethod(connection.idleTimer, 'start', on('idleTimer.start', () => events.idleTimerStarted()));
   wrapMethod(connection.idleTimer, 'cancel', on('idleTimer.cancel', () => events.idleTimerCancelled()));
   const reservedHooks = [on('reserved', () => events.reservedChanged(false)), on('reserved', () => events.reservedChanged(true))] as const;
+  // Another instance's accessor (its factory wrapper runs inside this one) keeps the value and sees every change too.
+  const previous = Object.getOwnPropertyDescriptor(connection, 'reserved');
+  const inner = previous?.get && previous.set ? { get: previous.get, set: previous.set } : undefined;
   let reserved: unknown = connection.reserved;
   Object.defineProperty(connection, 'reserved', {
-    get: () => reserved,
+    get: inner ? () => inner.get.call(connection) : () => reserved,
     set: (value: unknown) => {
-      const was = Boolean(reserved);
-      reserved = value;
+      const was = Boolean(inner ? inner.get.call(connection) : reserved);
+      if (inner) inner.set.call(connection, value);
+      else reserved = value;
       if (was !== Boolean(value)) reservedHooks[value ? 1 : 0]();
     },
     enumerable: true,

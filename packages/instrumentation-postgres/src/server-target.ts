@@ -4,16 +4,10 @@
  * URL, the options and the PG* environment variables). Never the user, the
  * password or any other part of a connection string.
  */
-import { defaultDbPoolName, serverAddress, serverPort } from '@connmetrics/core';
+import { serverAddress, serverPort, type DbServerTarget } from '@connmetrics/core';
 import type { PostgresOptions } from './postgres-shapes';
 
 export const POSTGRES_DEFAULT_PORT = 5432;
-
-export interface ServerTarget {
-  readonly address?: string;
-  readonly port?: number;
-  readonly database?: string;
-}
 
 /** A host as `server.address`: a Unix socket directory stays as it is, a host name is normalised. */
 export function addressOf(host: unknown): string | undefined {
@@ -22,7 +16,7 @@ export function addressOf(host: unknown): string | undefined {
 }
 
 /** The pool's first host (postgres.js tries the hosts of a multi-host URL in turn). */
-export function defaultTarget(options: PostgresOptions): ServerTarget {
+export function defaultTarget(options: PostgresOptions): DbServerTarget {
   const database = typeof options.database === 'string' && options.database.length > 0 ? options.database : undefined;
   return {
     address: addressOf(Array.isArray(options.host) ? options.host[0] : undefined),
@@ -32,11 +26,7 @@ export function defaultTarget(options: PostgresOptions): ServerTarget {
 }
 
 /** The host a socket connected to (postgres.js notes it on the socket), else the pool's first host. */
-export function socketTarget(socket: { host?: unknown; port?: unknown } | undefined, fallback: ServerTarget): ServerTarget {
+export function socketTarget(socket: { host?: unknown; port?: unknown } | undefined, fallback: DbServerTarget): DbServerTarget {
   if (!socket || typeof socket.host !== 'string') return fallback;
   return { address: addressOf(socket.host), port: serverPort(socket.port, fallback.port), database: fallback.database };
-}
-
-export function defaultPoolName(target: ServerTarget): string {
-  return defaultDbPoolName(target.address, target.port, target.database);
 }
