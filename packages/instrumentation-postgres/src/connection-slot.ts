@@ -137,6 +137,12 @@ export class ConnectionSlot implements SlotEvents, SlotView {
   constructor(
     readonly pool: PoolState,
     private readonly host: SlotHost,
+    /**
+     * Whether this instance counts the pool for its MeterProvider: every
+     * instance follows the slot, one records it (asked at each recording, so
+     * another takes over when that one is disabled).
+     */
+    private readonly counted: () => boolean,
   ) {}
 
   // --- what the pool gauges read ------------------------------------------------
@@ -203,7 +209,7 @@ export class ConnectionSlot implements SlotEvents, SlotView {
         if (target.address !== this.pool.target.address || target.port !== this.pool.target.port) {
           attempt.attributes = this.host.attributes(this.pool, target);
         }
-        this.host.claimSocket(socket, attempt.attributes);
+        if (this.counted()) this.host.claimSocket(socket, attempt.attributes);
       }),
     );
   }
@@ -219,9 +225,11 @@ export class ConnectionSlot implements SlotEvents, SlotView {
     attempt.settle();
     const token = {};
     const attributes = this.host.withPeer(attempt.attributes, attempt.record?.socket);
-    this.host.tracker.created(token, attributes);
     this.live = { token, attributes, record: attempt.record, busySince: performance.now() };
-    this.host.dbInstruments().createTime.record(seconds(attempt.socketAt ?? attempt.startedAt), this.pool.poolAttributes);
+    if (this.counted()) {
+      this.host.tracker.created(token, attributes);
+      this.host.dbInstruments().createTime.record(seconds(attempt.socketAt ?? attempt.startedAt), this.pool.poolAttributes);
+    }
     // The query that opened the connection is its first use; a reservation counts when it is taken.
     if (isQuery(attempt.request)) {
       this.use();
@@ -232,10 +240,11 @@ export class ConnectionSlot implements SlotEvents, SlotView {
   /** db.client.connection.wait_time of a query that is a use: from its start to its connection. */
   private waited(query: unknown): void {
     const startedAt = this.host.queryStartedAt(query);
-    if (startedAt !== undefined) this.host.dbInstruments().waitTime.record(seconds(startedAt), this.pool.poolAttributes);
+    if (startedAt !== undefined && this.counted()) this.host.dbInstruments().waitTime.record(seconds(startedAt), this.pool.poolAttributes);
   }
 
   private failed(attempt: Attempt, errorType: string): void {
+    if (!this.counted()) return;
     this.host.connectionInstruments().failed.add(1, { ...attempt.attributes, [ATTR_ERROR_TYPE]: errorType });
     if (errorType === ERROR_TYPE_CONNECT_TIMEOUT) this.host.dbInstruments().timeouts.add(1, this.pool.poolAttributes);
   }
@@ -275,7 +284,8 @@ export class ConnectionSlot implements SlotEvents, SlotView {
     const tracker = this.host.tracker;
     if ((tracker.get(live.token)?.inFlight ?? 0) === 0) live.busySince = performance.now();
     // A connection open since before the instrumentation was enabled again is adopted.
-    if (!tracker.used(live.token)) tracker.adopt(live.token, live.attributes);
+    // (Or counted by an instance disabled since: this one takes it over.)
+    if (!tracker.used(live.token) && this.counted()) tracker.adopt(live.token, live.attributes);
   }
 
   /** Nothing is in flight any more: every use ended, the connection is back in the pool. */

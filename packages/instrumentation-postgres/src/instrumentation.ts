@@ -127,7 +127,8 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
 
   private newSlot(options: PostgresOptions, queues: PostgresQueues): ConnectionSlot {
     const pool = this.pools.register(options, queues);
-    const slot = new ConnectionSlot(pool, this.slotHost);
+    // Every instance sees the same queues for a pool: the instance that claims them counts it.
+    const slot = new ConnectionSlot(pool, this.slotHost, () => this.claim(queues));
     pool.slots.add(slot);
     return slot;
   }
