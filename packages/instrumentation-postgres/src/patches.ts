@@ -164,12 +164,16 @@ function followConnection(connection: PostgresConnection, events: SlotEvents, ho
   wrapMethod(connection.idleTimer, 'start', on('idleTimer.start', () => events.idleTimerStarted()));
   wrapMethod(connection.idleTimer, 'cancel', on('idleTimer.cancel', () => events.idleTimerCancelled()));
   const reservedHooks = [on('reserved', () => events.reservedChanged(false)), on('reserved', () => events.reservedChanged(true))] as const;
+  // Another instance's accessor (two instances wrap one factory) is chained, not replaced: both see each change.
+  const previous = Object.getOwnPropertyDescriptor(connection, 'reserved');
   let reserved: unknown = connection.reserved;
+  const read = previous?.get && previous.set ? () => previous.get!.call(connection) : () => reserved;
+  const write = previous?.get && previous.set ? (value: unknown) => previous.set!.call(connection, value) : (value: unknown) => (reserved = value);
   Object.defineProperty(connection, 'reserved', {
-    get: () => reserved,
+    get: read,
     set: (value: unknown) => {
-      const was = Boolean(reserved);
-      reserved = value;
+      const was = Boolean(read());
+      write(value);
       if (was !== Boolean(value)) reservedHooks[value ? 1 : 0]();
     },
     enumerable: true,
