@@ -318,6 +318,8 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     const serverVersion = context.result?.serverVersion ?? connection._handshakePacket?.serverVersion;
     const attributes = this.withPeer(this.dbAttributes(target, dbSystemName(serverVersion, connection._isMariaDB), undefined), connection);
     const state = this.tracker.created(connection, attributes);
+    // Counted by another instance on this MeterProvider: nothing to follow here.
+    if (state.counted === false) return;
     this.follow(connection, state, undefined);
     for (let use = 0; use < attempt.pendingUses; use += 1) this.bareUse(connection);
   }
@@ -338,7 +340,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
       const target = configTarget(connection.config);
       const system = dbSystemName(connection._handshakePacket.serverVersion, connection._isMariaDB);
       state = tracker.adopt(connection, this.withPeer(this.dbAttributes(target, system, undefined), connection));
-      if (!state.extra) this.follow(connection, state, undefined);
+      if (state.counted !== false && !state.extra) this.follow(connection, state, undefined);
     }
     tracker.released(connection);
   }
@@ -372,13 +374,14 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
       const attributes = this.pooledAttributes(connection, entry);
       if (attempt && (attempt.connection === undefined || attempt.connection === connection)) {
         attempt.watch?.stop();
-        tracker.created(connection, attributes);
+        const created = tracker.created(connection, attributes);
         timings.created(entry, attempt.startedAt);
-        state = tracker.used(connection)!;
+        // An inert state (another instance counts the connection) has no use to count.
+        state = tracker.used(connection) ?? created;
       } else {
         state = tracker.adopt(connection, attributes);
       }
-      if (!state.extra) this.follow(connection, state, entry);
+      if (state.counted !== false && !state.extra) this.follow(connection, state, entry);
     }
     timings.handedOut(connection, entry, checkout.startedAt);
     // Released inside the callback already.

@@ -38,6 +38,12 @@ export interface CounterHost {
 /** One ready connection of a client. */
 interface Connection {
   readonly clientId: string;
+  /**
+   * What every instance of the instrumentation sees of this connection (the
+   * message that announced it, or the legacy client's socket): the tracker's
+   * key, so that one instance per MeterProvider counts it (others get an inert state).
+   */
+  readonly key: object;
   readonly attributes: Attributes;
   /** Uses in flight that were reuses: each that fails once the connection broke is a reuse failure. */
   readonly reusesInFlight: Set<object>;
@@ -125,17 +131,17 @@ export class RedisConnectionCounter {
     return record ? this.attributes(record) : undefined;
   }
 
-  /** connect() rejected: the attempt failed for good (reconnects off, or the strategy gave up). */
-  connectFailed(clientId: string, error: unknown): void {
+  /** connect() rejected: the attempt failed for good (reconnects off, or the strategy gave up). `subject`: its message. */
+  connectFailed(clientId: string, error: unknown, subject: object): void {
     const record = this.records.get(clientId);
     if (!record || record.connection) return;
     const socketError = (error as { socketError?: unknown } | undefined)?.socketError;
-    if (error !== record.lastFailure && (socketError === undefined || socketError !== record.lastFailure)) this.failed(record, error);
+    if (error !== record.lastFailure && (socketError === undefined || socketError !== record.lastFailure)) this.failed(record, error, subject);
     if (record.pending.size === 0) this.records.delete(clientId);
   }
 
-  /** A connection is ready. */
-  ready(clientId: string, address: unknown, port: unknown, createTimeMs: unknown): void {
+  /** A connection is ready; `key`: what every instance sees of it (see Connection). */
+  ready(clientId: string, address: unknown, port: unknown, createTimeMs: unknown, key: object): void {
     const record = this.record(clientId);
     if (record.connection) return;
     if (record.address === undefined) {
@@ -144,15 +150,15 @@ export class RedisConnectionCounter {
     }
     record.lastFailure = undefined;
     const attributes = this.attributes(record);
-    const connection: Connection = { clientId, attributes, reusesInFlight: new Set(), broken: false };
+    const connection: Connection = { clientId, key, attributes, reusesInFlight: new Set(), broken: false };
     record.connection = connection;
-    this.tracker.created(connection, attributes);
-    if (typeof createTimeMs === 'number' && this.host.recordConnectionTimes()) {
+    const state = this.tracker.created(key, attributes);
+    if (state.counted !== false && typeof createTimeMs === 'number' && this.host.recordConnectionTimes()) {
       this.host.dbInstruments.createTime.record(Math.max(0, createTimeMs) / 1000, attributes);
     }
     for (let i = 0; i < record.answeredEarly; i += 1) {
-      this.tracker.used(connection);
-      this.tracker.released(connection);
+      this.tracker.used(key);
+      this.tracker.released(key);
     }
     record.answeredEarly = 0;
     for (const [token, count] of record.pending) this.use(record, connection, token, count);
@@ -174,8 +180,9 @@ export class RedisConnectionCounter {
       const { connection } = use;
       this.uses.delete(token);
       const wasReuse = connection.reusesInFlight.delete(token);
-      for (let i = 0; i < use.count; i += 1) this.tracker.released(connection);
-      // The keep-alive race: a reuse that failed because its connection broke under it.
+      for (let i = 0; i < use.count; i += 1) this.tracker.released(connection.key);
+      // The keep-alive race: a reuse that failed because its connection broke under it (never one of
+      // a connection another instance counts: its inert state has no reuse).
       if (failed && wasReuse && connection.broken) {
         this.host.connectionInstruments.reuseFailed.add(1, { ...connection.attributes, [ATTR_ERROR_TYPE]: redisErrorType(error) });
       }
@@ -191,11 +198,11 @@ export class RedisConnectionCounter {
     if (!record && !failed) this.adopt(clientId, token, address, port);
   }
 
-  /** A pool handed a task a member client. */
-  poolWait(clientId: string, waitStart: unknown): void {
+  /** A pool handed a task a member client; `subject`: its message, claimed by one instance per MeterProvider. */
+  poolWait(clientId: string, waitStart: unknown, subject: object): void {
     if (typeof waitStart !== 'number' || !this.host.recordConnectionTimes()) return;
     const record = this.records.get(clientId);
-    if (!record) return;
+    if (!record || !this.tracker.claim(subject)) return;
     this.host.dbInstruments.waitTime.record(Math.max(0, performance.now() - waitStart) / 1000, this.attributes(record));
   }
 
@@ -220,8 +227,8 @@ export class RedisConnectionCounter {
     });
   }
 
-  /** An error a client emitted: the cause of a close just published, or a failed attempt. */
-  error(clientId: string, error: unknown): void {
+  /** An error a client emitted: the cause of a close just published, or a failed attempt. `subject`: its message. */
+  error(clientId: string, error: unknown, subject: object): void {
     const record = this.records.get(clientId);
     if (!record) return;
     const closing = record.closing;
@@ -231,7 +238,7 @@ export class RedisConnectionCounter {
       return;
     }
     if (!record.connection) {
-      this.failed(record, error);
+      this.failed(record, error, subject);
       record.lastFailure = error;
       record.answeredEarly = 0;
     }
@@ -240,19 +247,19 @@ export class RedisConnectionCounter {
   private use(record: ClientRecord, connection: Connection, token: object, count: number): void {
     let reuse = false;
     for (let i = 0; i < count; i += 1) {
-      const state = this.tracker.used(connection) ?? this.tracker.adopt(connection, this.attributes(record));
+      const state = this.tracker.used(connection.key) ?? this.tracker.adopt(connection.key, this.attributes(record));
       if (state.uses > 1 || !state.observedFromStart) reuse = true;
     }
     if (reuse) connection.reusesInFlight.add(token);
     this.uses.set(token, { connection, count });
   }
 
-  /** A successful command of a client first seen after it connected: its connection is adopted. */
+  /** A successful command of a client first seen after it connected: its connection is adopted, keyed by that command. */
   private adopt(clientId: string, token: object, address: unknown, port: unknown): void {
     const record = this.record(clientId);
     record.address = address;
     record.port = port;
-    const connection: Connection = { clientId, attributes: this.attributes(record), reusesInFlight: new Set(), broken: false };
+    const connection: Connection = { clientId, key: token, attributes: this.attributes(record), reusesInFlight: new Set(), broken: false };
     record.connection = connection;
     this.use(record, connection, token, 1);
     this.commandEnded(clientId, token, false, undefined, address, port);
@@ -262,10 +269,12 @@ export class RedisConnectionCounter {
     // Its commands in flight are rejected after this, with the error the application sees.
     if (cause.reason !== CLOSE_REASON_CLIENT_CLOSED) connection.broken = true;
     else connection.reusesInFlight.clear();
-    this.tracker.closed(connection, cause);
+    this.tracker.closed(connection.key, cause);
   }
 
-  private failed(record: ClientRecord, error: unknown): void {
+  /** A failed attempt, counted by the instance that claims `subject` (what every instance sees of it). */
+  private failed(record: ClientRecord, error: unknown, subject: object): void {
+    if (!this.tracker.claim(subject)) return;
     this.host.connectionInstruments.failed.add(1, { ...this.attributes(record), [ATTR_ERROR_TYPE]: redisErrorType(error) });
   }
 

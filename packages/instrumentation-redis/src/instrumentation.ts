@@ -146,10 +146,10 @@ export class RedisConnectionInstrumentation extends ConnectionInstrumentationBas
         if (client) this.reconnectWatch.watch(clientId, client);
       },
       [NodeRedisChannel.ConnectError]: (context: ConnectContext & { error?: unknown }) => {
-        if (typeof context.clientId === 'string') this.counter.connectFailed(context.clientId, context.error);
+        if (typeof context.clientId === 'string') this.counter.connectFailed(context.clientId, context.error, context);
       },
       [NodeRedisChannel.ConnectionReady]: (message: ConnectionReadyMessage) => {
-        if (typeof message.clientId === 'string') this.counter.ready(message.clientId, message.serverAddress, message.serverPort, message.createTimeMs);
+        if (typeof message.clientId === 'string') this.counter.ready(message.clientId, message.serverAddress, message.serverPort, message.createTimeMs, message);
       },
       [NodeRedisChannel.ConnectionClosed]: (message: ConnectionClosedMessage) => {
         if (typeof message.clientId !== 'string') return;
@@ -158,7 +158,7 @@ export class RedisConnectionInstrumentation extends ConnectionInstrumentationBas
         if (byApplication) this._reconnectWatch?.stop(message.clientId);
       },
       [NodeRedisChannel.Error]: (message: ErrorMessage) => {
-        if (typeof message.clientId === 'string') this.counter.error(message.clientId, message.error);
+        if (typeof message.clientId === 'string') this.counter.error(message.clientId, message.error, message);
       },
       [NodeRedisChannel.CommandStart]: (context: CommandContext) => {
         if (typeof context.clientId !== 'string' || isHousekeeping(context.command, context.args)) return;
@@ -178,7 +178,7 @@ export class RedisConnectionInstrumentation extends ConnectionInstrumentationBas
         this.counter.commandEnded(context.clientId, context, 'error' in context, context.error, context.serverAddress, context.serverPort);
       },
       [NodeRedisChannel.PoolConnectionWait]: (message: PoolConnectionWaitMessage) => {
-        if (typeof message.clientId === 'string') this.counter.poolWait(message.clientId, message.waitStartTimestamp);
+        if (typeof message.clientId === 'string') this.counter.poolWait(message.clientId, message.waitStartTimestamp, message);
       },
     };
   }

@@ -141,7 +141,8 @@ export class LegacyHooks {
       (...args: unknown[]) => this.guarded(`node-redis ${name}`, () => hook(...args)),
     ];
     socket.listeners = [
-      on('ready', () => this.host.counter().ready(socket.id, socket.address, socket.port, performance.now() - socket.attemptStartedAt)),
+      // The client's RedisSocket is what every instance sees of its connections and failures.
+      on('ready', () => this.host.counter().ready(socket.id, socket.address, socket.port, performance.now() - socket.attemptStartedAt, socket.emitter)),
       on('error', (error) => this.errored(socket, error)),
       on('end', () => {
         this.host.counter().closed(socket.id, true);
@@ -172,9 +173,9 @@ export class LegacyHooks {
       if (counter.hasConnection(socket.id)) {
         socket.lastError = error;
         counter.closed(socket.id, false);
-        counter.error(socket.id, error); // the cause of that close
+        counter.error(socket.id, error, socket.emitter); // the cause of that close
       } else {
-        counter.error(socket.id, error); // a failed attempt
+        counter.error(socket.id, error, socket.emitter); // a failed attempt
       }
     }
     if (socket.emitter.isOpen === false) {
@@ -193,7 +194,8 @@ export class LegacyHooks {
     if (name === 'QUIT' || isHousekeeping(name, args.map((arg) => (typeof arg === 'string' ? arg : undefined)))) return;
     // Added with asap before the connection is ready: the handshake (AUTH, SELECT, SETNAME, SETINFO).
     if (socket.emitter.isReady !== true && options?.asap === true) return;
-    const token = {};
+    // The promise is the same object for every instance's subclass: a connection adopted at it is one.
+    const token = promise;
     const counter = this.host.counter();
     counter.commandStarted(socket.id, token, 1);
     const ended = (failed: boolean, error: unknown) =>

@@ -4,7 +4,7 @@
  * own require, which jest bypasses).
  */
 import { join } from 'node:path';
-import { runFixture, startRedisServer, type RestartableRedisServer } from '@connmetrics/test-harness';
+import { refusedPort, runFixture, startRedisServer, type RestartableRedisServer } from '@connmetrics/test-harness';
 
 let server: RestartableRedisServer;
 beforeAll(async () => {
@@ -37,5 +37,16 @@ describe.each([
     // Constructed while disabled (the module's classes were the originals then): never counted, nothing left open.
     expect(facts.adopted).toEqual({ created: 0, reused: 0, used: 0, idle: 0, closed: [] });
     expect(facts.adoptedQuit).toEqual({ created: 0, reused: 0, used: 0, idle: 0, closed: [] });
+  });
+});
+
+describe.each([['redis4'], ['redis511']])('%s: two instances on one MeterProvider', (copy) => {
+  test('created = connections the server accepted, uses and the refused attempt once each', async () => {
+    const run = await runFixture<Record<string, unknown>>(join(__dirname, 'fixtures', 'two-instances-legacy.js'), {
+      args: [copy, String(server.port), String(await refusedPort())],
+      timeoutMs: 30_000,
+    });
+    if (run.code !== 0 || !run.result) throw new Error(`fixture failed (exit ${run.code}):\n${run.stderr}\n${run.stdout}`);
+    expect(run.result).toEqual({ created: 1, accepted: 1, reused: 4, failed: 1, refused: 1, errors: [] });
   });
 });
