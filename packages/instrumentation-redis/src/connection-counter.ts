@@ -21,7 +21,7 @@ import {
   type ConnectionState,
   type DbConnectionInstruments,
 } from '@connmetrics/core';
-import { isClientTimeout, isOrderlyServerClose, redisErrorType } from './error-type';
+import { isClientTimeout, isOrderlyServerClose, isReplyError, redisErrorType } from './error-type';
 import type { RedisClient } from './redis-shapes';
 
 /** What the counter needs from its instrumentation. */
@@ -49,6 +49,12 @@ interface Connection {
   readonly reusesInFlight: Set<object>;
   /** Set when an error or the server closed it (not the application). */
   broken: boolean;
+  /**
+   * `error.type`s of reuses that failed with a connection error before its close was seen
+   * (node-redis may reject the command before the socket's close): reuse failures if it
+   * then closes broken, nothing if the application closed it.
+   */
+  failedReuses?: string[];
 }
 
 /** What is known of one client, by its id. */
@@ -183,8 +189,9 @@ export class RedisConnectionCounter {
       for (let i = 0; i < use.count; i += 1) this.tracker.released(connection.key);
       // The keep-alive race: a reuse that failed because its connection broke under it (never one of
       // a connection another instance counts: its inert state has no reuse).
-      if (failed && wasReuse && connection.broken) {
-        this.host.connectionInstruments.reuseFailed.add(1, { ...connection.attributes, [ATTR_ERROR_TYPE]: redisErrorType(error) });
+      if (failed && wasReuse) {
+        if (connection.broken) this.reuseFailed(connection, redisErrorType(error));
+        else if (!isReplyError(error)) (connection.failedReuses ??= []).push(redisErrorType(error));
       }
       return;
     }
@@ -267,9 +274,16 @@ export class RedisConnectionCounter {
 
   private close(connection: Connection, cause: CloseCause): void {
     // Its commands in flight are rejected after this, with the error the application sees.
-    if (cause.reason !== CLOSE_REASON_CLIENT_CLOSED) connection.broken = true;
-    else connection.reusesInFlight.clear();
+    if (cause.reason !== CLOSE_REASON_CLIENT_CLOSED) {
+      connection.broken = true;
+      for (const type of connection.failedReuses ?? []) this.reuseFailed(connection, type);
+    } else connection.reusesInFlight.clear();
+    connection.failedReuses = undefined;
     this.tracker.closed(connection.key, cause);
+  }
+
+  private reuseFailed(connection: Connection, type: string): void {
+    this.host.connectionInstruments.reuseFailed.add(1, { ...connection.attributes, [ATTR_ERROR_TYPE]: type });
   }
 
   /** A failed attempt, counted by the instance that claims `subject` (what every instance sees of it). */

@@ -42,3 +42,8 @@ export function isClientTimeout(error: unknown): boolean {
   const name = error !== null && typeof error === 'object' ? (error as { constructor?: { name?: unknown } }).constructor?.name : undefined;
   return name === 'SocketTimeoutError';
 }
+
+/** A reply of the server (the command failed, the connection is fine), as opposed to a broken connection. */
+export function isReplyError(error: unknown): boolean {
+  return redisReplyPrefix(error, REPLY_ERRORS) !== undefined;
+}
