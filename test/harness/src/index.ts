@@ -21,3 +21,4 @@ export { startMariaDbServer, type MariaDbServer, type MariaDbServerOptions } fro
 export { startConnectProxy, type ConnectProxy } from './connect-proxy';
 export { startKeepAliveServer, type KeepAliveServer, type KeepAliveServerOptions } from './keep-alive-server';
 export { startTcpProxy, type TcpProxy } from './tcp-proxy';
+export { runScenarioFixture, instrumentFixture, givenDatabase, runScenario, type ScenarioFixtureResult } from './fixture-scenarios';

@@ -4,14 +4,9 @@
  * they print back into metric snapshots to assert on.
  */
 import { join } from 'node:path';
-import type { MetricData } from '@opentelemetry/sdk-metrics';
-import { MetricsSnapshot, postgresAddress, runFixture, type FixtureOptions } from '@connmetrics/test-harness';
+import { postgresAddress, runScenarioFixture, type FixtureOptions, type ScenarioFixtureResult } from '@connmetrics/test-harness';
 
-export interface PgFixtureResult<Values> {
-  readonly snapshots: Readonly<Record<string, MetricsSnapshot>>;
-  readonly values: Values;
-  readonly stderr: string;
-}
+export type PgFixtureResult<Values> = ScenarioFixtureResult<Values>;
 
 export interface PgFixtureOptions extends Pick<FixtureOptions, 'execArgv' | 'env'> {
   /** Connection settings that replace the shared server's (host, port, user, password, database). */
@@ -26,19 +21,7 @@ export async function runPgFixture<Values = Record<string, unknown>>(
   options: PgFixtureOptions = {},
 ): Promise<PgFixtureResult<Values>> {
   const args = [scenario, ...(options.database ? [JSON.stringify(options.database)] : [])];
-  const run = await runFixture<{ snapshots: Record<string, MetricData[]>; values: Values }>(join(FIXTURES, file), {
-    args,
-    execArgv: options.execArgv,
-    env: options.env,
-    cwd: FIXTURES,
-    timeoutMs: 30_000,
-  });
-  if (run.code !== 0 || !run.result) {
-    throw new Error(`fixture ${file} ${scenario} exited with ${run.code ?? run.signal}\nstderr:\n${run.stderr}\nstdout:\n${run.stdout}`);
-  }
-  const snapshots: Record<string, MetricsSnapshot> = {};
-  for (const [name, metrics] of Object.entries(run.result.snapshots)) snapshots[name] = new MetricsSnapshot(metrics);
-  return { snapshots, values: run.result.values, stderr: run.stderr };
+  return runScenarioFixture<Values>(FIXTURES, file, args, { execArgv: options.execArgv, env: options.env, timeoutMs: 30_000 });
 }
 
 export {

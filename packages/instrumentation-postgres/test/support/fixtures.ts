@@ -4,14 +4,9 @@
  * turns what they print back into metric snapshots to assert on.
  */
 import { join } from 'node:path';
-import type { MetricData } from '@opentelemetry/sdk-metrics';
-import { MetricsSnapshot, runFixture, type FixtureOptions } from '@connmetrics/test-harness';
+import { runScenarioFixture, type FixtureOptions, type ScenarioFixtureResult } from '@connmetrics/test-harness';
 
-export interface PostgresFixtureResult<Values> {
-  readonly snapshots: Readonly<Record<string, MetricsSnapshot>>;
-  readonly values: Values;
-  readonly stderr: string;
-}
+export type PostgresFixtureResult<Values> = ScenarioFixtureResult<Values>;
 
 export interface PostgresFixtureOptions extends Pick<FixtureOptions, 'execArgv' | 'env'> {
   /** Connection options that replace the shared server's (host, port, user, pass, database). */
@@ -28,19 +23,7 @@ export async function runPostgresFixture<Values = Record<string, unknown>>(
   options: PostgresFixtureOptions = {},
 ): Promise<PostgresFixtureResult<Values>> {
   const args = [scenario, JSON.stringify(options.database ?? {}), ...(options.args ?? [])];
-  const run = await runFixture<{ snapshots: Record<string, MetricData[]>; values: Values }>(join(FIXTURES, file), {
-    args,
-    execArgv: options.execArgv,
-    env: options.env,
-    cwd: FIXTURES,
-    timeoutMs: 45_000,
-  });
-  if (run.code !== 0 || !run.result) {
-    throw new Error(`fixture ${file} ${scenario} exited with ${run.code ?? run.signal}\nstderr:\n${run.stderr}\nstdout:\n${run.stdout}`);
-  }
-  const snapshots: Record<string, MetricsSnapshot> = {};
-  for (const [name, metrics] of Object.entries(run.result.snapshots)) snapshots[name] = new MetricsSnapshot(metrics);
-  return { snapshots, values: run.result.values, stderr: run.stderr };
+  return runScenarioFixture<Values>(FIXTURES, file, args, { execArgv: options.execArgv, env: options.env, timeoutMs: 45_000 });
 }
 
 export const POOL_NAME = 'db.client.connection.pool.name';
