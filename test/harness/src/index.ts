@@ -3,7 +3,7 @@ export { certs } from './certs';
 export { freePort, refusedPort } from './ports';
 export { startHttpServer, type TestServer, type TestServerOptions } from './http-server';
 export { postgresAddress, redisAddress, mysqlAddress, requireReachable, type PostgresAddress, type RedisAddress, type MysqlAddress } from './services';
-export { waitFor, sleep } from './wait';
+export { waitFor, sleep, timerFloorSeconds } from './wait';
 export { runFixture, reportFixtureResult, type FixtureOptions, type FixtureRun } from './fixture';
 export { throwingMeterProvider, captureDiag, type CapturedDiag } from './faults';
 export { setupThrowingMeterProvider } from './faults';

@@ -8,3 +8,9 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, messa
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The least idle time, in seconds, a measurement of a Node timer of `ms` can show: libuv's loop clock is
+ * cached with 1 ms granularity, so a timer fires up to 1 ms before `performance.now()` says `ms` passed.
+ */
+export const timerFloorSeconds = (ms: number) => (ms - 1) / 1000;
