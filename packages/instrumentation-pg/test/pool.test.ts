@@ -1,4 +1,4 @@
-import { postgresAddress, requireReachable, type MetricsSnapshot } from '@connmetrics/test-harness';
+import { postgresAddress, requireReachable, timerFloorSeconds, type MetricsSnapshot } from '@connmetrics/test-harness';
 import {
   CLOSED,
   CONNECT,

@@ -3,7 +3,7 @@
  * checked against the server's own view (the backends that ran the queries,
  * pg_stat_activity) or postgres.js's own events (its `onclose` option).
  */
-import { postgresAddress, refusedPort, requireReachable, CLOSED, CREATED, FAILED, DB_CREATE_TIME, DB_COUNT, DB_IDLE_MAX, DB_IDLE_MIN, DB_MAX, DB_PENDING, IDLE_TIME, REUSED, REUSE_FAILED, USES, DB_USE_TIME, DB_WAIT_TIME, CONNECT } from '@connmetrics/test-harness';
+import { postgresAddress, refusedPort, requireReachable, CLOSED, CREATED, FAILED, DB_CREATE_TIME, DB_COUNT, DB_IDLE_MAX, DB_IDLE_MIN, DB_MAX, DB_PENDING, IDLE_TIME, REUSED, REUSE_FAILED, USES, DB_USE_TIME, DB_WAIT_TIME, CONNECT, timerFloorSeconds } from '@connmetrics/test-harness';
 import { ERROR_TYPE, closedBy, idle, pool, runPostgresFixture, used } from './support/fixtures';
 
 const { host, port, database } = postgresAddress();
