@@ -32,7 +32,10 @@ const SDK_CALLS_PER_REUSED_USE: Readonly<Record<string, Readonly<Record<string, 
   http: {},
   // the two semconv histograms per checkout
   pg: { 'db.client.connection.wait_time': 1, 'db.client.connection.use_time': 1 },
+  mysql2: { 'db.client.connection.wait_time': 1, 'db.client.connection.use_time': 1 },
+  postgres: { 'db.client.connection.wait_time': 1, 'db.client.connection.use_time': 1 },
   ioredis: {},
+  'node-redis': {},
   grpc: {},
 };
 
