@@ -1,5 +1,6 @@
 // connmetrics demo: the same operations with and without connection reuse,
-// for the global fetch, undici, https, axios, pg, Redis and gRPC, against
+// for the global fetch, undici, https, axios, pg, postgres.js, mysql2, Redis
+// (ioredis, node-redis) and gRPC, against
 // loopback servers behind a proxy that adds network latency. Connection
 // numbers come from the metrics the connmetrics instrumentations emit.
 //
@@ -17,7 +18,8 @@ import { printReport, printReuseReport, seconds } from './lib/report.mjs';
 const USAGE = `usage: node demo.mjs [options]
   --operations N        operations per run (default 100)
   --rtt MS              round trip the latency proxy adds, in milliseconds (default 20)
-  --only LIST           scenarios to run, comma-separated: fetch, undici, https, axios, pg, redis, grpc
+  --only LIST           scenarios to run, comma-separated: fetch, undici, https, axios, pg,
+                        postgres, mysql2, redis, node-redis, grpc
   --postgres MODE       auto (the PG* server when it answers, else embedded) or embedded (default auto)
   --redis MODE          auto (REDIS_URL or 127.0.0.1:6379, else redis-server from the PATH), spawn, or off (default auto)
   --json                also print the results as one line: RESULT {...}`;
@@ -48,7 +50,7 @@ function options() {
 
 async function main() {
   const settings = options();
-  // The instrumentations first: pg, ioredis and grpc-js are patched when loaded.
+  // The instrumentations first: pg, ioredis, mysql2, postgres.js and grpc-js are patched when loaded.
   const metrics = startMetrics();
   const { SCENARIOS } = await import('./lib/scenarios.mjs');
   const servers = await import('./lib/servers.mjs');
@@ -71,6 +73,14 @@ async function main() {
   if (wanted.has('postgres')) {
     started.postgres = await servers.startPostgres(settings.postgres);
     console.log(`  PostgreSQL: ${started.postgres.description}`);
+  }
+  if (wanted.has('mysql')) {
+    const mysql = await servers.startMysql();
+    if (mysql.skipped) unavailable.mysql = mysql.skipped;
+    else {
+      started.mysql = mysql;
+      console.log(`  MySQL: ${mysql.description}`);
+    }
   }
   if (wanted.has('redis')) {
     const redis = await servers.startRedis(settings.redis);

@@ -7,7 +7,7 @@
  * there is no Redis at all.
  */
 import { join } from 'node:path';
-import { freePort, postgresAddress, redisAddress, requireReachable, runFixture } from '../harness';
+import { freePort, mysqlAddress, postgresAddress, redisAddress, requireReachable, runFixture } from '../harness';
 import { ROOT, cleanEnv } from './env';
 
 const DEMO = join(ROOT, 'examples', 'demo', 'demo.mjs');
@@ -43,6 +43,17 @@ interface DemoResult {
   operations: number;
   rttMs: number;
   results: Scenario[];
+}
+
+function mysqlEnv(): NodeJS.ProcessEnv {
+  const mysql = mysqlAddress();
+  return {
+    MYSQL_HOST: mysql.host,
+    MYSQL_PORT: String(mysql.port),
+    MYSQL_USER: mysql.user,
+    MYSQL_DATABASE: mysql.database,
+    ...(mysql.password === undefined ? {} : { MYSQL_PASSWORD: mysql.password }),
+  };
 }
 
 function postgresEnv(): NodeJS.ProcessEnv {
@@ -89,7 +100,8 @@ test('every scenario: a connection per operation without reuse, one for all with
   const redis = redisAddress();
   await requireReachable('Redis', redis.host, redis.port);
   await requireReachable('PostgreSQL', postgresAddress().host, postgresAddress().port);
-  const { result, stdout } = await demo([], { ...postgresEnv(), REDIS_URL: redis.url });
+  await requireReachable('MySQL', mysqlAddress().host, mysqlAddress().port);
+  const { result, stdout } = await demo([], { ...postgresEnv(), ...mysqlEnv(), REDIS_URL: redis.url });
 
   expect(result.operations).toBe(OPERATIONS);
   expect(result.results.map(counts)).toEqual([
@@ -98,11 +110,15 @@ test('every scenario: a connection per operation without reuse, one for all with
     https('https'),
     https('axios'),
     plain('pg', 1),
+    plain('postgres', 1),
+    plain('mysql2', 1),
     plain('redis', 1),
+    plain('node-redis', 1),
     // grpc-js resolves names itself, so its sockets connect to an address: no lookup to record.
     plain('grpc', 0),
   ]);
   expect(stdout).toContain(`PostgreSQL: PostgreSQL at ${postgresAddress().host}:${postgresAddress().port}`);
+  expect(stdout).toContain(`MySQL: MySQL at ${mysqlAddress().host}:${mysqlAddress().port}`);
   expect(stdout).toContain(`Redis: Redis at ${redis.host}:${redis.port}`);
   // The table has a row per variant, with the reuse ratio.
   expect(stdout).toMatch(/^ {2}with reuse +\d+\.\d\d s +\d+\.\dx +1 +9 +90 %/m);
@@ -130,8 +146,8 @@ function expectReuseReport(result: DemoResult, stdout: string) {
 }
 
 test('no database services: embedded PostgreSQL and a redis-server started from the PATH', async () => {
-  const { result, stdout } = await demo(['--only', 'pg,redis', '--postgres', 'embedded', '--redis', 'spawn']);
-  expect(result.results.map(counts)).toEqual([plain('pg', 1), plain('redis', 1)]);
+  const { result, stdout } = await demo(['--only', 'pg,postgres,redis,node-redis', '--postgres', 'embedded', '--redis', 'spawn']);
+  expect(result.results.map(counts)).toEqual([plain('pg', 1), plain('postgres', 1), plain('redis', 1), plain('node-redis', 1)]);
   expectReuseReport(result, stdout);
   expect(stdout).toContain('PostgreSQL: embedded PostgreSQL (PGlite)');
   expect(stdout).toMatch(/Redis: redis-server started on port \d+/);
@@ -143,4 +159,12 @@ test('no Redis reachable and no redis-server on the PATH: that scenario is skipp
   const reason = `no Redis server answers at 127.0.0.1:${port} and redis-server is not on the PATH`;
   expect(result.results).toEqual([{ id: 'redis', title: 'Redis (ioredis)', skipped: reason }]);
   expect(stdout).toContain(`Redis (ioredis): skipped: ${reason}`);
+});
+
+test('no MySQL server reachable: the mysql2 scenario is skipped with a clear line', async () => {
+  const port = await freePort();
+  const { result, stdout } = await demo(['--only', 'mysql2'], { MYSQL_HOST: '127.0.0.1', MYSQL_PORT: String(port) });
+  const reason = `no MySQL server answers at 127.0.0.1:${port} (MYSQL_HOST, MYSQL_PORT)`;
+  expect(result.results).toEqual([{ id: 'mysql2', title: 'mysql2', skipped: reason }]);
+  expect(stdout).toContain(`mysql2: skipped: ${reason}`);
 });

@@ -32,7 +32,7 @@ async function repeat(count, onDone, operation) {
   }
 }
 
-/** @type {Array<{ id: string, title: string, server: 'https' | 'postgres' | 'redis' | 'grpc', without: Variant, with: Variant }>} */
+/** @type {Array<{ id: string, title: string, server: 'https' | 'postgres' | 'mysql' | 'redis' | 'grpc', without: Variant, with: Variant }>} */
 export const SCENARIOS = [
   {
     id: 'fetch',
@@ -162,6 +162,56 @@ export const SCENARIOS = [
     },
   },
   {
+    id: 'postgres',
+    title: 'postgres.js',
+    server: 'postgres',
+    without: {
+      how: 'a new sql instance per query',
+      run: ({ host, port, login }, count, onDone) => {
+        const postgres = require('postgres');
+        return repeat(count, onDone, async () => {
+          const sql = postgres({ ...login, host, port, max: 1, onnotice: () => {} });
+          await sql`select 1`;
+          await sql.end();
+        });
+      },
+    },
+    with: {
+      how: 'one sql instance (its pool)',
+      run: async ({ host, port, login }, count, onDone) => {
+        const postgres = require('postgres');
+        const sql = postgres({ ...login, host, port, onnotice: () => {} });
+        await repeat(count, onDone, () => sql`select 1`);
+        await sql.end();
+      },
+    },
+  },
+  {
+    id: 'mysql2',
+    title: 'mysql2',
+    server: 'mysql',
+    without: {
+      how: 'a new connection per query',
+      run: ({ host, port, login }, count, onDone) => {
+        const mysql = require('mysql2/promise');
+        return repeat(count, onDone, async () => {
+          const connection = await mysql.createConnection({ ...login, host, port });
+          await connection.query('SELECT 1');
+          await connection.end();
+        });
+      },
+    },
+    with: {
+      how: 'one pool',
+      run: async ({ host, port, login }, count, onDone) => {
+        const mysql = require('mysql2/promise');
+        const pool = mysql.createPool({ ...login, host, port });
+        await repeat(count, onDone, () => pool.query('SELECT 1'));
+        await pool.end();
+      },
+    },
+  },
+  {
     id: 'redis',
     title: 'Redis (ioredis)',
     server: 'redis',
@@ -183,6 +233,31 @@ export const SCENARIOS = [
         const redis = new Redis({ host, port, maxRetriesPerRequest: 1 });
         await repeat(count, onDone, () => redis.ping());
         await redis.quit();
+      },
+    },
+  },
+  {
+    id: 'node-redis',
+    title: 'Redis (node-redis)',
+    server: 'redis',
+    without: {
+      how: 'a new client per command',
+      run: ({ host, port }, count, onDone) => {
+        const { createClient } = require('redis');
+        return repeat(count, onDone, async () => {
+          const client = await createClient({ socket: { host, port, reconnectStrategy: false } }).connect();
+          await client.ping();
+          await client.close();
+        });
+      },
+    },
+    with: {
+      how: 'one shared client',
+      run: async ({ host, port }, count, onDone) => {
+        const { createClient } = require('redis');
+        const client = await createClient({ socket: { host, port, reconnectStrategy: false } }).connect();
+        await repeat(count, onDone, () => client.ping());
+        await client.close();
       },
     },
   },

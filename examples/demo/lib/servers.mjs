@@ -103,6 +103,29 @@ export async function startPostgres(mode = 'auto') {
   };
 }
 
+/**
+ * MySQL/MariaDB: MYSQL_HOST/MYSQL_PORT/MYSQL_USER/MYSQL_PASSWORD/MYSQL_DATABASE (default root@127.0.0.1:3306/test)
+ * when it answers and lets the user in, else none: no MySQL server can be embedded.
+ */
+export async function startMysql() {
+  const config = {
+    host: process.env.MYSQL_HOST ?? '127.0.0.1',
+    port: Number(process.env.MYSQL_PORT ?? 3306),
+    user: process.env.MYSQL_USER ?? 'root',
+    password: process.env.MYSQL_PASSWORD || undefined,
+    database: process.env.MYSQL_DATABASE ?? 'test',
+  };
+  if (!(await reachable(config.host, config.port))) return { skipped: `no MySQL server answers at ${config.host}:${config.port} (MYSQL_HOST, MYSQL_PORT)` };
+  const mysql = require('mysql2/promise');
+  try {
+    const connection = await mysql.createConnection({ ...config, connectTimeout: 3000 });
+    await connection.end();
+  } catch (error) {
+    return { skipped: `the MySQL server at ${config.host}:${config.port} does not let ${config.user} in (${error.code ?? error.message})` };
+  }
+  return { target: { host: config.host, port: config.port }, login: config, description: `MySQL at ${config.host}:${config.port}`, close: async () => {} };
+}
+
 async function canLogIn(config) {
   if (!(await reachable(config.host, config.port))) return 'not reachable';
   const pg = require('pg');
