@@ -85,6 +85,23 @@ describe('PoolRegistry and the pool gauges', () => {
     expect(pool.named).toBe(1);
   });
 
+  test('identify(): a pool registered before what names it is named from the first source it is given, once', async () => {
+    const { registry } = instance(meter, metrics.meterProvider);
+    const pool = fakePool({ total: 1, idle: 1, max: 1 });
+    const entry = registry.register(pool);
+    entry.identify({ name: 'first-client' });
+    entry.identify({ name: 'second-client' });
+    expect([entry.attributes.name, pool.named]).toEqual(['first-client', 1]);
+    const snapshot = await metrics.collect();
+    expect(snapshot.sum(DB_COUNT, idle('first-client'))).toBe(1);
+    // Named already (here at a collection, from no source): identify() changes nothing.
+    const unnamed = fakePool({ total: 0, idle: 0 });
+    const other = registry.register(unnamed);
+    expect(other.attributes.name).toBe('unnamed');
+    other.identify({ name: 'late' });
+    expect([other.attributes.name, unnamed.named]).toEqual(['unnamed', 1]);
+  });
+
   test('pools that share a name add up; an ended pool reports 0 once, is forgotten, and its listeners removed', async () => {
     const { registry } = instance(meter, metrics.meterProvider);
     const first = fakePool({ total: 2, idle: 2, pending: 0, max: 2 });
