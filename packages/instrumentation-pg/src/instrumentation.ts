@@ -7,15 +7,12 @@ import {
   ConnectionInstrumentationBase,
   MethodWraps,
   PoolRegistry,
-  PoolTimings,
-  createDbConnectionInstruments,
+  PoolMetrics,
   defaultPoolName,
   guard,
   poolNameFromHook,
   reportFailure,
-  reportPoolGauges,
   type ChannelHandlers,
-  type DbConnectionInstruments,
   type DbServerTarget,
 } from '@connmetrics/core';
 import type { PgClient, PgPool } from './internal-types';
@@ -41,15 +38,12 @@ const DB_SYSTEM_NAME_POSTGRESQL = 'postgresql';
  */
 export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<PgConnectionInstrumentationConfig> {
   protected readonly protocolName = DB_SYSTEM_NAME_POSTGRESQL;
-  declare private _dbInstruments: DbConnectionInstruments;
   declare private _connections: PgConnections | undefined;
   declare private _methodWraps: MethodWraps | undefined;
   declare private _pools: PoolRegistry<PgPool, PgClient> | undefined;
-  declare private _timings: PoolTimings | undefined;
+  declare private _poolMetrics: PoolMetrics | undefined;
   /** The 'release' listener added to every pool (one per instance: nothing is made per pool). */
   declare private _poolReleaseListener: ((error: unknown, client: unknown) => void) | undefined;
-  /** Stops reporting this instance's pools on the gauges of its MeterProvider. */
-  declare private _leavePoolGauges: (() => void) | undefined;
   declare private _pgHooks: PgHooks | undefined;
   /** Prototypes patched at enable() because pg was loaded before. */
   declare private _latePatched: Set<object> | undefined;
@@ -70,8 +64,9 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
     }));
   }
 
-  private get timings(): PoolTimings {
-    return (this._timings ??= new PoolTimings(() => this._dbInstruments));
+  /** The pools' timings, and their gauges on this instance's MeterProvider. */
+  private get poolMetrics(): PoolMetrics {
+    return (this._poolMetrics ??= new PoolMetrics(this.pools));
   }
 
   private get connections(): PgConnections {
@@ -85,7 +80,7 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
         return self.pools;
       },
       get timings() {
-        return self.timings;
+        return self.poolMetrics.timings;
       },
       claim: (subject) => this.claim(subject),
       attributesOf: (target, pool) => this.pgAttributes(target, pool),
@@ -138,16 +133,13 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
 
   protected override _updateMetricInstruments(): void {
     super._updateMetricInstruments();
-    this._dbInstruments = createDbConnectionInstruments(this.meter);
-    // Leaves the pool gauges of the previous MeterProvider, joins this one's.
-    this._leavePoolGauges?.();
-    this._leavePoolGauges = reportPoolGauges(this.meter, this._dbInstruments, this.pools);
+    this.poolMetrics.useMeter(this.meter);
   }
 
   protected override onDisabled(): void {
     this._connections?.clear();
     this._pools?.clear();
-    this._timings?.clear();
+    this._poolMetrics?.timings.clear();
   }
 
   /**
