@@ -16,6 +16,7 @@ import {
   ERROR_TYPE_OTHER,
   errorType,
   guard,
+  withAttribute,
   type ConnectionInstruments,
   type ConnectionState,
   type HttpConnectionInstruments,
@@ -53,6 +54,8 @@ export interface ConnectionHost {
   claimSocket(socket: object, attributes: Attributes): boolean;
   /** Whether this instance counts `subject` for its MeterProvider (another instance of it may, see core's claims). */
   claim(subject: object): boolean;
+  /** Forgets the claim of a socket that closed (it is never connected again). */
+  release(subject: object): void;
 }
 
 /** A new connection between its first sighting and the moment it is ready (or fails). */
@@ -263,7 +266,8 @@ export class HttpConnections {
 
   private failed(socket: object, opening: Opening, type: string): void {
     this.opening.delete(socket);
-    this.host.connectionInstruments.failed.add(1, { ...opening.server, [ATTR_ERROR_TYPE]: type });
+    this.host.release(socket);
+    this.host.connectionInstruments.failed.add(1, withAttribute(opening.server, ATTR_ERROR_TYPE, type));
   }
 
   /**
@@ -293,14 +297,15 @@ export class HttpConnections {
     return state;
   }
 
-  /** node:http speaks HTTP/1.1 only (HTTP/2 is node:http2, not an Agent); the peer address read only when asked for (a system call). */
+  /**
+   * node:http speaks HTTP/1.1 only (HTTP/2 is node:http2, not an Agent); the
+   * peer address read only when asked for (a system call). One shared set
+   * per server (and peer): see core's attribute-sets.
+   */
   private connectionAttributes(server: Attributes, socket: SocketLike): Attributes {
-    const attributes: Attributes = { ...server, [ATTR_NETWORK_PROTOCOL_VERSION]: '1.1' };
-    if (this.host.recordPeerAddress) {
-      const peer = socket.remoteAddress;
-      if (peer) attributes[ATTR_NETWORK_PEER_ADDRESS] = peer;
-    }
-    return attributes;
+    const attributes = withAttribute(server, ATTR_NETWORK_PROTOCOL_VERSION, '1.1');
+    const peer = this.host.recordPeerAddress ? socket.remoteAddress : undefined;
+    return peer ? withAttribute(attributes, ATTR_NETWORK_PEER_ADDRESS, peer) : attributes;
   }
 
   /** Follows a new connection until it is ready (at once if it already is) or fails. */
@@ -313,8 +318,9 @@ export class HttpConnections {
     if (!this.host.claimSocket(socket, server) && socket._parent) this.host.claimSocket(socket._parent, server);
     // A request that says `Connection: close` ends its connection: no 'free' nor idle timeout will come.
     this.watch(socket, request.shouldKeepAlive !== false);
+    // on(), not once(): one listener shared by every socket, taken back when it fires (no wrapper per socket).
     if (isReady(socket)) this.socketReady(socket);
-    else socket.once(readyEvent(socket), this.onReady);
+    else socket.on(readyEvent(socket), this.onReady);
   }
 
   private watch(socket: SocketLike, keptAlive: boolean): void {
@@ -328,6 +334,7 @@ export class HttpConnections {
 
   /** A new connection is ready for its first request: created, and that request's wait ends. */
   private socketReady(socket: SocketLike): void {
+    socket.removeListener(readyEvent(socket), this.onReady);
     const opening = this.opening.get(socket);
     if (!this.active || !opening) return;
     this.opening.delete(socket);
@@ -391,7 +398,8 @@ export class HttpConnections {
     const cause = closeCauseOf(socket, open.extra as ConnectionRecord | undefined, open.inFlight === 0, type);
     const state = this.tracker.closed(socket, cause);
     if (!state) return;
-    const attributes = type === undefined ? state.attributes : { ...state.attributes, [ATTR_ERROR_TYPE]: type };
+    this.host.release(socket);
+    const attributes = type === undefined ? state.attributes : withAttribute(state.attributes, ATTR_ERROR_TYPE, type);
     this.host.httpInstruments.connectionDuration.record(seconds(state.readyAt, closedAt), attributes);
   }
 }
