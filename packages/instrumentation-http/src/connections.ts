@@ -58,15 +58,8 @@ export interface ConnectionHost {
   release(subject: object): void;
 }
 
-/** A new connection between its first sighting and the moment it is ready (or fails). */
-interface Opening {
-  /** Attributes of its socket phases and of a failure (computed once: the user's hook runs once per connection). */
-  readonly server: Attributes;
-  /** When the request that will use it first began to wait (creation, or entering the agent's queue). */
-  waitStartedAt: number;
-  /** The request that was already sent on it (counted when the connection is ready). */
-  started: ClientRequestLike | undefined;
-}
+/** A new connection between its first sighting and the moment it is ready (or fails): its record, with `server` set. */
+type Opening = ConnectionRecord & { readonly server: Attributes };
 
 /** When a request entered its agent's queue, on the request itself (no map entry per request). */
 const QUEUED_AT = Symbol('connmetrics.http.queuedAt');
@@ -313,7 +306,9 @@ export class HttpConnections {
     if (this.opening.has(socket) || this.tracker.get(socket) || !this.host.claim(socket)) return;
     const { address, port } = serverOf(request, socket, poolName);
     const server = this.host.attributes(address, port);
-    this.opening.set(socket, { server, waitStartedAt, started: undefined });
+    const opening = new ConnectionRecord(server) as Opening;
+    opening.waitStartedAt = waitStartedAt;
+    this.opening.set(socket, opening);
     // TLS over a tunnel is not announced as a socket of its own: the tunnel's phases are the connection's.
     if (!this.host.claimSocket(socket, server) && socket._parent) this.host.claimSocket(socket._parent, server);
     // A request that says `Connection: close` ends its connection: no 'free' nor idle timeout will come.
@@ -340,12 +335,13 @@ export class HttpConnections {
     this.opening.delete(socket);
     const attributes = this.connectionAttributes(opening.server, socket);
     const state = this.tracker.created(socket, attributes);
-    const record = new ConnectionRecord();
-    state.extra = record;
+    state.extra = opening; // its record from now on
     this.host.httpInstruments.timeInQueue.record(seconds(opening.waitStartedAt, performance.now()), attributes);
-    if (opening.started) {
+    const started = opening.started;
+    if (started) {
+      opening.started = undefined;
       this.tracker.used(socket);
-      record.sent(opening.started);
+      opening.sent(started);
     }
   }
 
