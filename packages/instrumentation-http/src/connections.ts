@@ -336,7 +336,7 @@ export class HttpConnections {
     const attributes = this.connectionAttributes(opening.server, socket);
     const state = this.tracker.created(socket, attributes);
     state.extra = opening; // its record from now on
-    this.host.httpInstruments.timeInQueue.record(seconds(opening.waitStartedAt, performance.now()), attributes);
+    this.host.httpInstruments.timeInQueue.record(seconds(opening.waitStartedAt, state.readyAt), attributes); // readyAt: now
     const started = opening.started;
     if (started) {
       opening.started = undefined;
