@@ -119,67 +119,55 @@ function registry(): PhaseRegistry {
 /** The registry never changes once made (by whichever copy came first). */
 const phases = registry();
 
-/*
- * The socket listeners: one function of each kind for every socket (the
- * socket is `this`), so that following a socket allocates its timeline and
- * nothing else: no closure, no once() wrapper.
+/** What one event tells a socket's timeline (`error` and `host` are the 'lookup' event's). */
+type PhaseEvent = (socket: Socket, timeline: SocketTimeline, error: unknown, host: unknown) => void;
+
+/**
+ * A socket listener: one function of each kind for every socket (the socket
+ * is `this`), so that following a socket allocates its timeline and nothing
+ * else, no closure and no once() wrapper. Whatever the event tells is
+ * recorded once the socket is claimed; nothing escapes into the socket's emit().
  */
-
-function onLookup(this: Socket, error: Error | null, _address: unknown, _family: unknown, host: unknown): void {
-  const timeline = phases.timelines.get(this);
-  if (!timeline) return;
-  try {
-    timeline.lookupAt = performance.now();
-    if (typeof host === 'string') timeline.lookupHost = host;
-    if (error) timeline.lookupError = errorType(error);
-    settle(this, timeline);
-  } catch (failure) {
-    reportFailure(logger, 'lookup', failure);
-  }
-}
-
-function onConnect(this: Socket): void {
-  const timeline = phases.timelines.get(this);
-  if (!timeline) return;
-  try {
-    timeline.connectedAt = performance.now();
-    if (timeline.tls) timeline.tlsStartedAt = timeline.connectedAt;
-    else end(this, timeline);
-    settle(this, timeline);
-  } catch (failure) {
-    reportFailure(logger, 'connect', failure);
-  }
-}
-
-function onSecureConnect(this: Socket): void {
-  const timeline = phases.timelines.get(this);
-  if (!timeline) return;
-  try {
-    timeline.secureAt = performance.now();
-    timeline.tlsOutcome = tlsOutcomeOf(this as TLSSocket);
-    end(this, timeline);
-    settle(this, timeline);
-  } catch (failure) {
-    reportFailure(logger, 'secureConnect', failure);
-  }
-}
-
-function onClose(this: Socket): void {
-  const timeline = phases.timelines.get(this);
-  if (!timeline) return;
-  try {
-    const error = errorType((this as { errored?: unknown }).errored ?? null);
-    if (timeline.tlsStartedAt !== undefined && timeline.secureAt === undefined) {
-      timeline.tlsError = error;
-    } else if (timeline.connectedAt === undefined && timeline.lookupError === undefined && timeline.followsConnect) {
-      timeline.connectError = error;
+function listener(name: string, event: PhaseEvent) {
+  return function (this: Socket, error?: unknown, _address?: unknown, _family?: unknown, host?: unknown): void {
+    const timeline = phases.timelines.get(this);
+    if (!timeline) return;
+    try {
+      event(this, timeline, error, host);
+      settle(this, timeline);
+    } catch (failure) {
+      reportFailure(logger, name, failure);
     }
-    end(this, timeline);
-    settle(this, timeline);
-  } catch (failure) {
-    reportFailure(logger, 'close', failure);
-  }
+  };
 }
+
+const onLookup = listener('lookup', (_socket, timeline, error, host) => {
+  timeline.lookupAt = performance.now();
+  if (typeof host === 'string') timeline.lookupHost = host;
+  if (error) timeline.lookupError = errorType(error);
+});
+
+const onConnect = listener('connect', (socket, timeline) => {
+  timeline.connectedAt = performance.now();
+  if (timeline.tls) timeline.tlsStartedAt = timeline.connectedAt;
+  else end(socket, timeline);
+});
+
+const onSecureConnect = listener('secureConnect', (socket, timeline) => {
+  timeline.secureAt = performance.now();
+  timeline.tlsOutcome = tlsOutcomeOf(socket as TLSSocket);
+  end(socket, timeline);
+});
+
+const onClose = listener('close', (socket, timeline) => {
+  const error = errorType((socket as { errored?: unknown }).errored ?? null);
+  if (timeline.tlsStartedAt !== undefined && timeline.secureAt === undefined) {
+    timeline.tlsError = error;
+  } else if (timeline.connectedAt === undefined && timeline.lookupError === undefined && timeline.followsConnect) {
+    timeline.connectError = error;
+  }
+  end(socket, timeline);
+});
 
 function follow(socket: Socket, timeline: SocketTimeline): void {
   phases.timelines.set(socket, timeline);
