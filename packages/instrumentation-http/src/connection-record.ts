@@ -19,6 +19,8 @@ export class ConnectionRecord {
   timedOut = false;
   /** Its agent destroyed it as it was freed (no keep-alive, `maxFreeSockets`, a server's hint too short to reuse). */
   dropped = false;
+  /** `error.type` of the first error a request on it reported: what the application saw, and why it closes. */
+  errorType: string | undefined = undefined;
 
   /**
    * @param server attributes of its socket phases and of a failure, for a

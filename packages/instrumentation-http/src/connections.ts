@@ -76,8 +76,6 @@ export class HttpConnections {
   private readonly births = new SocketBirths();
   /** Sockets that carry this bookkeeping's listeners, until they close. */
   private readonly followed = new Set<SocketLike>();
-  /** `error.type` of the error a socket's request reported: what the application saw. */
-  private readonly errors = new WeakMap<object, string>();
   /** Sockets of requests made under `suppressTracing` (the SDK's own exports). */
   private readonly ignored = new WeakSet<object>();
   private active = true;
@@ -252,7 +250,8 @@ export class HttpConnections {
       return;
     }
     const type = errorType(error);
-    if (!this.errors.has(socket)) this.errors.set(socket, type);
+    const record = this.tracker.get(socket)?.extra as ConnectionRecord | undefined;
+    if (record && record.errorType === undefined) record.errorType = type;
     // Not when the application destroyed the request itself (an abort, its own timeout).
     if (!request.res && request.destroyed !== true) this.tracker.reuseFailed(socket, type);
   }
@@ -381,17 +380,19 @@ export class HttpConnections {
       );
       return;
     }
-    if (!this.tracker.get(socket)) return;
-    if (this.errors.has(socket) || closeErrorType(socket) === undefined) this.closeConnection(socket, closedAt);
+    const open = this.tracker.get(socket);
+    if (!open) return;
+    if ((open.extra as ConnectionRecord | undefined)?.errorType !== undefined || closeErrorType(socket) === undefined) this.closeConnection(socket, closedAt);
     else process.nextTick(guard(this.host.diag, 'connection closed', () => this.closeConnection(socket, closedAt)));
   }
 
   private closeConnection(socket: SocketLike, closedAt: number): void {
     if (!this.active) return;
-    const type = this.errors.get(socket) ?? closeErrorType(socket);
     const open = this.tracker.get(socket);
     if (!open) return;
-    const cause = closeCauseOf(socket, open.extra as ConnectionRecord | undefined, open.inFlight === 0, type);
+    const record = open.extra as ConnectionRecord | undefined;
+    const type = record?.errorType ?? closeErrorType(socket);
+    const cause = closeCauseOf(socket, record, open.inFlight === 0, type);
     const state = this.tracker.closed(socket, cause);
     if (!state) return;
     this.host.release(socket);
