@@ -143,6 +143,7 @@ async function main() {
   mkdirSync(outDirectory, { recursive: true });
   const postgres = harness.postgresAddress();
   const redis = harness.redisAddress();
+  const mysql = harness.mysqlAddress();
 
   const server = fork(join(here, 'server.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { ports } = await new Promise((resolve) => server.once('message', resolve));
@@ -162,7 +163,7 @@ async function main() {
     scenario: scenario.name,
     concurrency,
     warmupMs: 1000,
-    context: { ports, postgres, redis },
+    context: { ports, postgres, redis, mysql },
   });
   const profilePath = join(outDirectory, `${scenario.name}-${args.mode}.${args.heap ? 'heapprofile' : 'cpuprofile'}`);
   const result = await call('round', { durationMs: Number(args.seconds) * 1000, profile: args.heap ? 'heap' : 'cpu', profilePath });

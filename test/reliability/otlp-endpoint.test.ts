@@ -8,7 +8,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { freePort, startOtlpReceiver, startProcess, type OtlpReceiver } from '@connmetrics/test-harness';
+import { freePort, startOtlpReceiver, startProcess, waitFor, type OtlpReceiver } from '@connmetrics/test-harness';
 import { cleanEnv, warningLines } from './support/env';
 import { FIXTURES } from './support/fixtures';
 
@@ -127,9 +127,17 @@ describe('the application ends on time and sees the same results', () => {
   });
 
   test.concurrent('endpoint hangs (accepts, never answers), OTLP/HTTP, CommonJS', async () => {
-    const run = await runApp('exporting-app.cjs', { ...AT_EXIT, OTEL_EXPORTER_OTLP_ENDPOINT: hanging.endpoint }, EXPORTER_TIMEOUT_MS);
-    expect(summary(run, EXPORTER_TIMEOUT_MS)).toEqual(EXPECTED_RUN);
-    expect(hanging.accepted()).toBeGreaterThan(0); // the exports did reach it
+    // An endpoint of its own, so that what it accepted came from this application.
+    const own = await startHangingEndpoint();
+    try {
+      const run = await runApp('exporting-app.cjs', { ...AT_EXIT, OTEL_EXPORTER_OTLP_ENDPOINT: own.endpoint }, EXPORTER_TIMEOUT_MS);
+      expect(summary(run, EXPORTER_TIMEOUT_MS)).toEqual(EXPECTED_RUN);
+      // The export at exit did reach it, on one connection (its accept may be handled after the app's exit).
+      await waitFor(() => own.accepted() >= 1, 'the endpoint accepted the export connection');
+      expect(own.accepted()).toBe(1);
+    } finally {
+      await own.close();
+    }
   });
 
   test.concurrent('endpoint hangs, exporting every 200 ms while the application works for 1 s', async () => {
@@ -157,9 +165,13 @@ describe('the application ends on time and sees the same results', () => {
   });
 
   test.concurrent('endpoint answers 503 to every export', async () => {
-    const run = await runApp('exporting-app.cjs', { ...AT_EXIT, OTEL_EXPORTER_OTLP_ENDPOINT: failing.httpEndpoint }, EXPORTER_TIMEOUT_MS);
-    expect(summary(run, EXPORTER_TIMEOUT_MS)).toEqual(EXPECTED_RUN);
-    expect(failing.exports.length).toBeGreaterThan(0);
+    // The exporter retries a 503 until its timeout: 5 s, so that its first attempt reaches the
+    // endpoint however busy the machine (2 s can pass on a loaded one before it is sent).
+    const timeoutMs = 5_000;
+    const before = failing.exports.length;
+    const run = await runApp('exporting-app.cjs', { OTEL_EXPORTER_OTLP_TIMEOUT: String(timeoutMs), OTEL_EXPORTER_OTLP_ENDPOINT: failing.httpEndpoint }, timeoutMs);
+    expect(summary(run, timeoutMs)).toEqual(EXPECTED_RUN);
+    expect(failing.exports.length).toBeGreaterThan(before);
   });
 
   test.concurrent('endpoint hangs, a service ended by SIGTERM: it ends by SIGTERM within 5 s', async () => {

@@ -41,5 +41,6 @@ export {
 } from './pool-registry';
 export { reportPoolGauges, poolCount, type PoolCounts } from './pool-gauges';
 export { PoolTimings } from './pool-timings';
+export { PoolMetrics } from './pool-metrics';
 export { redisReplyPrefix } from './reply-error';
 export { loadedModuleFiles, versionInRange, type LoadedModuleFile } from './loaded-modules';

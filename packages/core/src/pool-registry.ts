@@ -1,7 +1,7 @@
 /*
  * The database pools an instrumentation follows, each with its own state, so
  * that two pools never share numbers: shared by the database instrumentations
- * (mysql2, postgres.js), each of which says how a pool is named, what it
+ * (pg, mysql2, postgres.js), each of which says how a pool is named, what it
  * holds, when it has ended and which instance counts it. Pools are held
  * weakly: a pool the application drops is collected, and one that ended is
  * forgotten at the next sweep.
@@ -136,6 +136,17 @@ export class PoolEntry<Pool extends object, Source extends object = object> impl
     return this.named;
   }
 
+  /**
+   * Names the pool from `source` now, unless it is named already: for a
+   * library that shows a pool before what names it (pg-pool's first checkout
+   * comes before its first client). A field check once named: callable per use.
+   */
+  identify(source: Source): void {
+    if (this.named !== undefined) return;
+    const pool = this.ref.deref();
+    if (pool !== undefined) this.named = poolAttributes(this.options.name(pool, source));
+  }
+
   /** Whether this instance records the pool's metrics now (a WeakMap look-up; see claims.ts). */
   counted(): boolean {
     const pool = this.ref.deref();
@@ -151,7 +162,8 @@ export class PoolEntry<Pool extends object, Source extends object = object> impl
 
 export class PoolRegistry<Pool extends object, Source extends object = object> {
   private byPool = new WeakMap<Pool, PoolEntry<Pool, Source>>();
-  private readonly entries = new Set<PoolEntry<Pool, Source>>();
+  /** Every registered pool's entry (a pg test fixture reads its size: no pool left behind). */
+  private readonly states = new Set<PoolEntry<Pool, Source>>();
 
   constructor(private readonly options: PoolRegistryOptions<Pool, Source>) {}
 
@@ -163,7 +175,7 @@ export class PoolRegistry<Pool extends object, Source extends object = object> {
     entry = new PoolEntry(pool, source, this.options);
     this.options.listen?.(pool);
     this.byPool.set(pool, entry);
-    this.entries.add(entry);
+    this.states.add(entry);
     return entry;
   }
 
@@ -173,7 +185,7 @@ export class PoolRegistry<Pool extends object, Source extends object = object> {
 
   /** The pools still in use, with their entries; forgets the others. */
   *live(): Generator<readonly [Pool, PoolEntry<Pool, Source>]> {
-    for (const entry of this.entries) {
+    for (const entry of this.states) {
       const pool = entry.pool;
       if (pool === undefined || entry.over) this.forget(entry);
       else yield [pool, entry];
@@ -191,18 +203,18 @@ export class PoolRegistry<Pool extends object, Source extends object = object> {
 
   /** Forgets every pool and removes every listener added to them. */
   clear(): void {
-    for (const entry of this.entries) this.unlisten(entry);
-    this.entries.clear();
+    for (const entry of this.states) this.unlisten(entry);
+    this.states.clear();
     this.byPool = new WeakMap();
   }
 
   private sweep(): void {
-    for (const entry of this.entries) if (entry.over) this.forget(entry);
+    for (const entry of this.states) if (entry.over) this.forget(entry);
   }
 
   private forget(entry: PoolEntry<Pool, Source>): void {
     this.unlisten(entry);
-    this.entries.delete(entry);
+    this.states.delete(entry);
     const pool = entry.pool;
     if (pool) this.byPool.delete(pool);
   }

@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import type { Meter } from '@opentelemetry/api';
 import { TestMetrics, DB_COUNT, DB_IDLE_MAX, DB_MAX, DB_PENDING, DB_TIMEOUTS, DB_USE_TIME, DB_WAIT_TIME, DB_CREATE_TIME } from '@connmetrics/test-harness';
 import { ConnectionClaims } from '../src/claims';
-import { PoolRegistry, PoolTimings, createDbConnectionInstruments, defaultPoolName, reportPoolGauges, type DbConnectionInstruments, type PoolCounts } from '../src';
+import { PoolMetrics, PoolRegistry, PoolTimings, createDbConnectionInstruments, defaultPoolName, reportPoolGauges, type DbConnectionInstruments, type PoolCounts } from '../src';
 
 interface FakePool {
   counts: PoolCounts | undefined;
@@ -83,6 +83,23 @@ describe('PoolRegistry and the pool gauges', () => {
     snapshot = await metrics.collect();
     expect(snapshot.sum(DB_COUNT, idle('orders'))).toBe(0);
     expect(pool.named).toBe(1);
+  });
+
+  test('identify(): a pool registered before what names it is named from the first source it is given, once', async () => {
+    const { registry } = instance(meter, metrics.meterProvider);
+    const pool = fakePool({ total: 1, idle: 1, max: 1 });
+    const entry = registry.register(pool);
+    entry.identify({ name: 'first-client' });
+    entry.identify({ name: 'second-client' });
+    expect([entry.attributes.name, pool.named]).toEqual(['first-client', 1]);
+    const snapshot = await metrics.collect();
+    expect(snapshot.sum(DB_COUNT, idle('first-client'))).toBe(1);
+    // Named already (here at a collection, from no source): identify() changes nothing.
+    const unnamed = fakePool({ total: 0, idle: 0 });
+    const other = registry.register(unnamed);
+    expect(other.attributes.name).toBe('unnamed');
+    other.identify({ name: 'late' });
+    expect([other.attributes.name, unnamed.named]).toEqual(['unnamed', 1]);
   });
 
   test('pools that share a name add up; an ended pool reports 0 once, is forgotten, and its listeners removed', async () => {
@@ -197,6 +214,38 @@ describe('PoolTimings', () => {
     expect(timings.released(closed)).toBe(false);
     timings.clear();
     expect(timings.isOut(open)).toBe(false);
+  });
+});
+
+describe('PoolMetrics', () => {
+  test('useMeter(): the gauges and timings record on the newest MeterProvider only, the previous one reports the pool 0 once', async () => {
+    const claims = new ConnectionClaims('@connmetrics/test-db');
+    claims.provider = metrics.meterProvider;
+    claims.active = true;
+    const registry = new PoolRegistry<FakePool, { name: string }>({
+      name: (_pool, source) => source?.name ?? 'unnamed',
+      claim: (pool) => claims.claim(pool),
+      counts: (pool) => pool.counts,
+    });
+    const poolMetrics = new PoolMetrics(registry);
+    poolMetrics.useMeter(meter);
+    const entry = registry.register(fakePool({ total: 2, idle: 1, max: 2 }), { name: 'orders' });
+    poolMetrics.timings.waited(entry, performance.now());
+    let snapshot = await metrics.collect();
+    expect([snapshot.sum(DB_MAX), snapshot.count(DB_WAIT_TIME)]).toEqual([2, 1]);
+
+    const next = new TestMetrics();
+    try {
+      claims.provider = next.meterProvider;
+      poolMetrics.useMeter(next.meterProvider.getMeter('@connmetrics/test-db'));
+      poolMetrics.timings.waited(entry, performance.now());
+      const moved = await next.collect();
+      expect([moved.sum(DB_MAX), moved.count(DB_WAIT_TIME)]).toEqual([2, 1]);
+      snapshot = await metrics.collect();
+      expect([snapshot.points(DB_MAX).map((point) => point.value), snapshot.count(DB_WAIT_TIME)]).toEqual([[0], 1]);
+    } finally {
+      await next.shutdown();
+    }
   });
 });
 

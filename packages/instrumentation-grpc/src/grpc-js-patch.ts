@@ -9,10 +9,17 @@
  * connection attempt (never per call), and only observes: the arguments,
  * return value and errors grpc-js sees are its own, except that the secure
  * connector it is given is a transparent Proxy that reports when TLS starts.
+ *
+ * Each instance of the instrumentation installs its own wrapper through
+ * core's MethodWraps (as pg and ioredis do), never skipping a method another
+ * instance wrapped: every instance sees every attempt, the claims decide
+ * which one counts it for a MeterProvider, and an instance disabled beneath
+ * another's wrapper passes calls through without taking the other's along.
+ * The wrappers carry shimmer's marks, so `isWrapped()` tells whether one is
+ * in place.
  */
-import type { ShimWrapped } from '@opentelemetry/instrumentation';
-import { InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile, isWrapped } from '@opentelemetry/instrumentation';
-import { isPromiseLike } from '@connmetrics/core';
+import { InstrumentationNodeModuleDefinition, InstrumentationNodeModuleFile } from '@opentelemetry/instrumentation';
+import { isPromiseLike, type MethodWraps } from '@connmetrics/core';
 import type { Connect, ConnectorPrototype, SecureConnectorLike, TransportExports } from './grpc-js-shapes';
 
 export type { TransportExports } from './grpc-js-shapes';
@@ -48,37 +55,33 @@ export interface ConnectObserver {
   attemptStarted(connector: object, address: unknown, options: unknown): ConnectAttempt | undefined;
 }
 
-/** The instrumentation's own `_wrap`/`_unwrap`, so that `isWrapped()` and unpatching work as for any OTel patch. */
-export interface Wrapper {
-  wrap(prototype: ConnectorPrototype, name: 'connect', wrapper: (original: Connect) => Connect): void;
-  unwrap(prototype: ConnectorPrototype, name: 'connect'): void;
-}
+/** The instance's wraps (core's MethodWraps): each instance installs and removes its own wrapper only. */
+export type Wraps = Pick<MethodWraps, 'wrap' | 'unwrap'>;
 
 /** Wraps the connector's `connect` in a transport.js module's exports; idempotent. Returns whether it is wrapped. */
-export function patchTransport(moduleExports: TransportExports | undefined, observer: ConnectObserver, shim: Wrapper): boolean {
+export function patchTransport(moduleExports: TransportExports | undefined, observer: ConnectObserver, wraps: Wraps): boolean {
   const prototype = moduleExports?.Http2SubchannelConnector?.prototype;
   if (!prototype || typeof prototype.connect !== 'function') return false;
-  if (!isWrapped(prototype.connect as unknown as ShimWrapped)) {
-    shim.wrap(prototype, 'connect', (original) => observedConnect(original, observer));
-  }
+  wraps.wrap(prototype, 'connect', (original) => observedConnect(original as Connect, observer));
   return true;
 }
 
-export function unpatchTransport(moduleExports: TransportExports | undefined, shim: Wrapper): void {
-  const prototype = moduleExports?.Http2SubchannelConnector?.prototype;
-  if (prototype && isWrapped(prototype.connect as unknown as ShimWrapped)) shim.unwrap(prototype, 'connect');
+/** Removes this instance's wrapper, and never another instance's. */
+export function unpatchTransport(moduleExports: TransportExports | undefined, wraps: Wraps): void {
+  const prototype: ConnectorPrototype | undefined = moduleExports?.Http2SubchannelConnector?.prototype;
+  if (prototype) wraps.unwrap(prototype, 'connect');
 }
 
 /** The module definition that patches grpc-js's connector while the instrumentation is enabled. */
-export function grpcJsModuleDefinition(observer: ConnectObserver, shim: Wrapper): InstrumentationNodeModuleDefinition {
+export function grpcJsModuleDefinition(observer: ConnectObserver, wraps: Wraps): InstrumentationNodeModuleDefinition {
   const transportFile = new InstrumentationNodeModuleFile(
     GRPC_JS_TRANSPORT_FILE,
     SUPPORTED_GRPC_JS_VERSIONS,
     (moduleExports: TransportExports) => {
-      patchTransport(moduleExports, observer, shim);
+      patchTransport(moduleExports, observer, wraps);
       return moduleExports;
     },
-    (moduleExports: TransportExports) => unpatchTransport(moduleExports, shim),
+    (moduleExports: TransportExports) => unpatchTransport(moduleExports, wraps),
   );
   return new InstrumentationNodeModuleDefinition(GRPC_JS_MODULE, SUPPORTED_GRPC_JS_VERSIONS, undefined, undefined, [
     transportFile,

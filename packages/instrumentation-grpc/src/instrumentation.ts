@@ -5,6 +5,7 @@ import {
   ATTR_NETWORK_PROTOCOL_VERSION,
   HttpClientInstrumentationBase,
   loadedModuleFiles,
+  MethodWraps,
   serverAddress,
   serverPort,
   versionInRange,
@@ -23,7 +24,6 @@ import {
   type ConnectAttempt,
   type ConnectObserver,
   type TransportExports,
-  type Wrapper,
 } from './grpc-js-patch';
 import { remoteAddressOf } from './http2-session';
 import { Http2Sessions, PROTOCOL_GRPC, type SessionTarget } from './http2-sessions';
@@ -60,6 +60,7 @@ function idleTimeoutOf(options: unknown): number {
 export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase<GrpcConnectionInstrumentationConfig> {
   declare private _sessions: Http2Sessions | undefined;
   declare private _attemptHost: AttemptHost | undefined;
+  declare private _methodWraps: MethodWraps | undefined;
   /** transport.js exports patched at enable() because they were loaded before. */
   declare private _latePatched: Set<TransportExports> | undefined;
   declare private _warnedUnpatchable: boolean | undefined;
@@ -101,12 +102,17 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
     return { attemptStarted: (connector, address, options) => this.onConnectAttempt(connector, address, options) };
   }
 
-  private get wrapper(): Wrapper {
-    return { wrap: (prototype, name, wrapper) => this._wrap(prototype, name, wrapper), unwrap: (prototype, name) => this._unwrap(prototype, name) };
+  /**
+   * This instance's own wrappers of grpc-js's connector. Not shimmer's `_wrap`
+   * with an `isWrapped()` check: a second instance would find the first's
+   * wrapper, install none, and lose every attempt once the first is disabled.
+   */
+  private get methodWraps(): MethodWraps {
+    return (this._methodWraps ??= new MethodWraps());
   }
 
   protected override init(): InstrumentationModuleDefinition[] {
-    return [grpcJsModuleDefinition(this.connectObserver, this.wrapper)];
+    return [grpcJsModuleDefinition(this.connectObserver, this.methodWraps)];
   }
 
   override enable(): void {
@@ -123,7 +129,7 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
     this.guarded('grpc-js loaded before the instrumentation', () => {
       for (const copy of loadedModuleFiles(GRPC_JS_TRANSPORT_FILE)) {
         const exports = copy.exports as TransportExports | undefined;
-        if (versionInRange(copy.version, '1.13.0', '2.0.0') && patchTransport(exports, this.connectObserver, this.wrapper)) {
+        if (versionInRange(copy.version, '1.13.0', '2.0.0') && patchTransport(exports, this.connectObserver, this.methodWraps)) {
           (this._latePatched ??= new Set()).add(exports!);
         } else if (!this._warnedUnpatchable) {
           this._warnedUnpatchable = true;
@@ -141,7 +147,7 @@ export class GrpcConnectionInstrumentation extends HttpClientInstrumentationBase
   }
 
   protected override onDisabled(): void {
-    for (const exports of this._latePatched ?? []) unpatchTransport(exports, this.wrapper);
+    for (const exports of this._latePatched ?? []) unpatchTransport(exports, this.methodWraps);
     this._latePatched = undefined;
     this._sessions?.clear();
   }

@@ -12,18 +12,15 @@ import {
   ConnectionTracker,
   MethodWraps,
   PoolRegistry,
-  PoolTimings,
-  createDbConnectionInstruments,
+  PoolMetrics,
   defaultPoolName,
   guard,
   poolAttributes,
   poolNameFromHook,
-  reportPoolGauges,
   timeTlsUpgrade,
   type ChannelHandlers,
   type ConnectionState,
   type CountedPool,
-  type DbConnectionInstruments,
   type DbServerTarget,
   type PoolCounts,
   type PoolEntry,
@@ -108,20 +105,17 @@ function poolCounts(pool: MySQL2Pool): PoolCounts {
  */
 export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBase<MySQL2ConnectionInstrumentationConfig> {
   protected readonly protocolName = PROTOCOL_MYSQL;
-  declare private _dbInstruments: DbConnectionInstruments;
   declare private _tracker: ConnectionTracker | undefined;
   declare private _methodWraps: MethodWraps | undefined;
   declare private _pools: PoolRegistry<MySQL2Pool, MySQL2Connection> | undefined;
   /** The 'release' listener added to every pool (one per instance: nothing is made per pool). */
   declare private _poolReleaseListener: ((connection: unknown) => void) | undefined;
-  /** Stops reporting this instance's pools on the gauges of its MeterProvider. */
-  declare private _leavePoolGauges: (() => void) | undefined;
   declare private _attempts: WeakMap<ConnectContext, Attempt> | undefined;
   /** Attempts of connections no pool owns, by connection, for the queries issued while they connect. */
   declare private _connecting: WeakMap<MySQL2Connection, Attempt> | undefined;
   declare private _checkouts: Checkouts<Attempt> | undefined;
-  /** Apart from the tracker: a connection may close before the application releases it. */
-  declare private _timings: PoolTimings | undefined;
+  /** Its timings are kept apart from the tracker: a connection may close before the application releases it. */
+  declare private _poolMetrics: PoolMetrics | undefined;
   /** The connection whose constructor added its handshake just now (and the handshake), before it publishes `mysql2:connect`. */
   declare private _settingUp: { readonly connection: MySQL2Connection; readonly handshake: EventEmitter } | undefined;
   declare private _warnedLoadOrder: boolean | undefined;
@@ -158,8 +152,9 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     return (this._checkouts ??= new Checkouts());
   }
 
-  private get timings(): PoolTimings {
-    return (this._timings ??= new PoolTimings(() => this._dbInstruments));
+  /** The pools' timings, and their gauges on this instance's MeterProvider. */
+  private get poolMetrics(): PoolMetrics {
+    return (this._poolMetrics ??= new PoolMetrics(this.pools));
   }
 
   private get methodWraps(): MethodWraps {
@@ -189,10 +184,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
 
   protected override _updateMetricInstruments(): void {
     super._updateMetricInstruments();
-    this._dbInstruments = createDbConnectionInstruments(this.meter);
-    // Leaves the pool gauges of the previous MeterProvider, joins this one's.
-    this._leavePoolGauges?.();
-    this._leavePoolGauges = reportPoolGauges(this.meter, this._dbInstruments, this.pools);
+    this.poolMetrics.useMeter(this.meter);
   }
 
   protected override onDisabled(): void {
@@ -202,7 +194,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     this._attempts = undefined;
     this._connecting = undefined;
     this._checkouts?.clear();
-    this._timings?.clear();
+    this._poolMetrics?.timings.clear();
     this._settingUp = undefined;
   }
 
@@ -356,7 +348,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
       if (isCheckoutTimeout(context.error)) {
         // Every instance sees the same context: the one that claims it counts a timeout whose pool is not known yet.
         const pool = checkout.attempt ? this.attemptPool(checkout.attempt) : undefined;
-        this.timings.timedOut(pool ?? this.unknownPool(contextTarget(context), context));
+        this.poolMetrics.timings.timedOut(pool ?? this.unknownPool(contextTarget(context), context));
       }
       return;
     }
@@ -365,7 +357,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     const pool = poolOf(connection);
     if (!pool) return;
     const entry = this.registerPool(pool, connection);
-    const timings = this.timings;
+    const timings = this.poolMetrics.timings;
     // Handed straight from one checkout to the next (mysql2 emits no 'release' then).
     if (timings.isOut(connection)) this.onRelease(connection);
     const tracker = this.tracker;
@@ -406,7 +398,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
 
   private onRelease(connection: MySQL2Connection): void {
     // false: handed out before the instrumentation was enabled
-    if (this.timings.released(connection)) this.tracker.released(connection);
+    if (this.poolMetrics.timings.released(connection)) this.tracker.released(connection);
   }
 
   /** The pool of a connection attempt, for its failure's attributes: known from an earlier checkout, else named from where it connects. */
@@ -450,7 +442,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
       lifetime = new ConnectionLifetime(
         connection,
         socket,
-        () => entry !== undefined && !this.timings.isOut(connection) && entry.pool?._closed !== true,
+        () => entry !== undefined && !this.poolMetrics.timings.isOut(connection) && entry.pool?._closed !== true,
         (end) => this.onClosed(connection, end),
         this._diag,
       );
@@ -473,7 +465,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     const state = tracker.get(connection);
     if (end.busy && state && state.inFlight === 0) state.inFlight = 1;
     if (end.brokenUse !== undefined) tracker.reuseFailed(connection, end.brokenUse);
-    this._timings?.forget(connection);
+    this._poolMetrics?.timings.forget(connection);
     tracker.closed(connection, end.cause);
   }
 

@@ -1,24 +1,26 @@
 import type { Attributes } from '@opentelemetry/api';
-import { safeExecuteInTheMiddle, type InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
+import type { InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import {
   ATTR_DB_CLIENT_CONNECTION_POOL_NAME,
   ATTR_DB_SYSTEM_NAME,
   ATTR_NETWORK_PEER_ADDRESS,
   ConnectionInstrumentationBase,
   MethodWraps,
-  createDbConnectionInstruments,
+  PoolRegistry,
+  PoolMetrics,
+  defaultPoolName,
   guard,
+  poolNameFromHook,
   reportFailure,
   type ChannelHandlers,
-  type DbConnectionInstruments,
+  type DbServerTarget,
   withAttribute,
 } from '@connmetrics/core';
 import type { PgClient, PgPool } from './internal-types';
 import { patchLoadedCopies, pgModuleDefinitions, type CheckoutStart, type PgHooks } from './patches';
-import { PgConnections } from './pg-connections';
-import { PoolGauges } from './pool-gauges';
-import { PoolRegistry, type PoolState } from './pool-registry';
-import { defaultPoolName, type ServerTarget } from './server-target';
+import { PgConnections, type PgPoolEntry } from './pg-connections';
+import { pgPoolCounts } from './pg-pool';
+import { clientTarget, poolOptionsTarget } from './server-target';
 import type { PgConnectionInstrumentationConfig } from './types';
 import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 
@@ -32,15 +34,17 @@ const DB_SYSTEM_NAME_POSTGRESQL = 'postgresql';
  * A use is a pool checkout for pooled clients, and a query for a Client that
  * no pg-pool owns (a bare client, or one in an external pool such as knex's).
  * This class wires the module patches (patches.ts) and pg-pool's events to
- * the bookkeeping (pg-connections.ts) and the pool gauges (pool-gauges.ts).
+ * the bookkeeping (pg-connections.ts) and to core's pool registry, gauges
+ * and timings.
  */
 export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<PgConnectionInstrumentationConfig> {
   protected readonly protocolName = DB_SYSTEM_NAME_POSTGRESQL;
-  declare private _dbInstruments: DbConnectionInstruments;
   declare private _connections: PgConnections | undefined;
   declare private _methodWraps: MethodWraps | undefined;
-  declare private _pools: PoolRegistry | undefined;
-  declare private _gauges: PoolGauges | undefined;
+  declare private _pools: PoolRegistry<PgPool, PgClient> | undefined;
+  declare private _poolMetrics: PoolMetrics | undefined;
+  /** The 'release' listener added to every pool (one per instance: nothing is made per pool). */
+  declare private _poolReleaseListener: ((error: unknown, client: unknown) => void) | undefined;
   declare private _pgHooks: PgHooks | undefined;
   /** Prototypes patched at enable() because pg was loaded before. */
   declare private _latePatched: Set<object> | undefined;
@@ -49,11 +53,21 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
   }
 
-  private get pools(): PoolRegistry {
-    return (this._pools ??= new PoolRegistry(
-      (pool, target) => this.poolName(pool, target),
-      (pool) => this.listenToPool(pool),
-    ));
+  private get pools(): PoolRegistry<PgPool, PgClient> {
+    return (this._pools ??= new PoolRegistry<PgPool, PgClient>({
+      // Named from its first client seen (PoolEntry.identify), else, at a collection that comes first, from its options.
+      name: (pool, client) => this.poolName(pool, client ? clientTarget(client) : poolOptionsTarget(pool.options ?? {})),
+      claim: (pool) => this.claim(pool),
+      counts: pgPoolCounts,
+      ended: (pool) => pool.ended === true,
+      listen: (pool) => pool.on('release', this.poolReleaseListener),
+      unlisten: (pool) => pool.removeListener('release', this.poolReleaseListener),
+    }));
+  }
+
+  /** The pools' timings, and their gauges on this instance's MeterProvider. */
+  private get poolMetrics(): PoolMetrics {
+    return (this._poolMetrics ??= new PoolMetrics(this.pools));
   }
 
   private get connections(): PgConnections {
@@ -62,12 +76,12 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
       get connectionInstruments() {
         return self._connectionInstruments;
       },
-      get dbInstruments() {
-        return self._dbInstruments;
-      },
       diag: this._diag,
       get pools() {
         return self.pools;
+      },
+      get timings() {
+        return self.poolMetrics.timings;
       },
       claim: (subject) => this.claim(subject),
       attributesOf: (target, pool) => this.pgAttributes(target, pool),
@@ -79,10 +93,6 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
 
   private get methodWraps(): MethodWraps {
     return (this._methodWraps ??= new MethodWraps());
-  }
-
-  private get gauges(): PoolGauges {
-    return (this._gauges ??= new PoolGauges());
   }
 
   protected override init(): InstrumentationModuleDefinition[] {
@@ -124,22 +134,13 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
 
   protected override _updateMetricInstruments(): void {
     super._updateMetricInstruments();
-    const instruments = createDbConnectionInstruments(this.meter);
-    this._dbInstruments = instruments;
-    this.meter.addBatchObservableCallback(
-      (result) => this.guarded('observe pg pools', () => this.gauges.observe(result, instruments, this.ownPools())),
-      [instruments.count, instruments.idleMax, instruments.idleMin, instruments.max, instruments.pendingRequests],
-    );
-  }
-
-  /** The pools this instance reports: each pool is reported by one instance per MeterProvider. */
-  private *ownPools(): Generator<readonly [PgPool, PoolState]> {
-    for (const entry of this.pools.live()) if (this.claim(entry[0])) yield entry;
+    this.poolMetrics.useMeter(this.meter);
   }
 
   protected override onDisabled(): void {
     this._connections?.clear();
     this._pools?.clear();
+    this._poolMetrics?.timings.clear();
   }
 
   /**
@@ -183,52 +184,44 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
         }
       },
       creatingClient<T>(pool: PgPool, create: () => T): T {
-        let state: PoolState | undefined;
+        let entry: PgPoolEntry | undefined;
         try {
-          if (instrumentation._enabled && !pool.ending) state = instrumentation.pools.register(pool);
+          if (instrumentation._enabled && !pool.ending) entry = instrumentation.pools.register(pool);
         } catch (error) {
           reportFailure(diag, 'pg creatingClient', error);
         }
-        return instrumentation.connections.creatingClient(state, create);
+        return instrumentation.connections.creatingClient(entry, create);
       },
     };
   }
 
-  private listenToPool(pool: PgPool): () => void {
-    const onRelease = (_error: unknown, client: unknown): void => {
+  /** Per use, so a plain function with its own try/catch (no argument array per call, as guard() makes). */
+  private get poolReleaseListener(): (error: unknown, client: unknown) => void {
+    return (this._poolReleaseListener ??= (_error: unknown, client: unknown): void => {
       try {
         this.connections.released(client);
       } catch (error) {
         reportFailure(this._diag, 'pg-pool release', error);
       }
-    };
-    pool.on('release', onRelease);
-    return () => pool.removeListener('release', onRelease);
+    });
   }
 
-  private poolName(pool: PgPool, target: ServerTarget): string {
-    const defaultName = defaultPoolName(target);
-    const hook = this._config.poolName;
-    if (!hook) return defaultName;
-    const name = safeExecuteInTheMiddle(
-      () =>
-        hook({
-          pool,
-          options: pool.options ?? {},
-          serverAddress: target.address,
-          serverPort: target.port,
-          database: target.database,
-          defaultName,
-        }),
-      (error) => {
-        if (error) reportFailure(this._diag, 'poolName (user hook; the default name is used)', error);
-      },
-      true,
+  private poolName(pool: PgPool, target: DbServerTarget): string {
+    return poolNameFromHook(
+      this._config.poolName,
+      defaultPoolName(target),
+      () => ({
+        pool,
+        options: pool.options ?? {},
+        serverAddress: target.address,
+        serverPort: target.port,
+        database: target.database,
+      }),
+      this._diag,
     );
-    return typeof name === 'string' && name.length > 0 ? name : defaultName;
   }
 
-  private pgAttributes(target: ServerTarget, pool: PoolState | undefined): Attributes {
+  private pgAttributes(target: DbServerTarget, pool: PgPoolEntry | undefined): Attributes {
     const extra: Attributes = { [ATTR_DB_SYSTEM_NAME]: DB_SYSTEM_NAME_POSTGRESQL };
     if (pool) extra[ATTR_DB_CLIENT_CONNECTION_POOL_NAME] = pool.attributes.name;
     return this.connectionAttributes(target.address, target.port, extra);

@@ -1,11 +1,12 @@
 /*
  * The bookkeeping of pg connections, for the hooks the module patches call:
  * connection attempts (to ready or failed), uses (a pool checkout, or a query
- * of a Client no pool owns), checkouts and their wait and use times, and how
- * each connection ends (connection-lifetime.ts).
+ * of a Client no pool owns), and how each connection ends
+ * (connection-lifetime.ts). Pools, their checkouts' wait and use times and
+ * their gauges are core's (PoolRegistry, PoolTimings, reportPoolGauges).
  *
  * Per checkout, beside the two semconv histograms (wait_time, use_time), the
- * work is a WeakMap lookup and a few field writes: no attribute set is built
+ * work is a few WeakMap lookups and field writes: no attribute set is built
  * (each pool's are computed once), no object or closure is allocated once a
  * connection is known.
  */
@@ -15,11 +16,13 @@ import type { Attributes, DiagLogger } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ConnectionTracker,
-  seconds,
   type CloseCause,
   type ConnectionInstruments,
   type ConnectionState,
-  type DbConnectionInstruments,
+  type DbServerTarget,
+  type PoolEntry,
+  type PoolRegistry,
+  type PoolTimings,
   withAttribute,
 } from '@connmetrics/core';
 import { ConnectAttempt, type AttemptObserver } from './connect-attempt';
@@ -27,19 +30,22 @@ import { ConnectionLifetime, type LifetimeObserver } from './connection-lifetime
 import { isPoolTimeout } from './error-type';
 import type { PgClient, PgPool } from './internal-types';
 import type { CheckoutStart } from './patches';
-import type { PoolRegistry, PoolState } from './pool-registry';
-import { clientTarget, type ServerTarget } from './server-target';
+import { connectionTimeoutOf, idleTimeoutOf } from './pg-pool';
+import { clientTarget } from './server-target';
+
+/** A pg-pool pool as core's registry holds it: named from its first client seen (or its options). */
+export type PgPoolEntry = PoolEntry<PgPool, PgClient>;
 
 /** What the bookkeeping needs from the instrumentation. */
 export interface PgHost {
   readonly connectionInstruments: ConnectionInstruments;
-  readonly dbInstruments: DbConnectionInstruments;
   readonly diag: DiagLogger;
-  readonly pools: PoolRegistry;
+  readonly pools: PoolRegistry<PgPool, PgClient>;
+  readonly timings: PoolTimings;
   /** Whether this instance counts `subject` (a client or a pool) for its MeterProvider (see ConnectionInstrumentationBase.claim). */
   claim(subject: object): boolean;
   /** A connection's attributes (without the peer address). */
-  attributesOf(target: ServerTarget, pool: PoolState | undefined): Attributes;
+  attributesOf(target: DbServerTarget, pool: PgPoolEntry | undefined): Attributes;
   /** The same with `network.peer.address` when configured. */
   withPeer(attributes: Attributes, client: PgClient): Attributes;
   claimSocket(socket: object, attributes: Attributes): void;
@@ -51,19 +57,14 @@ interface PendingConnection {
   readonly attempt: ConnectAttempt;
   /** The connection's attributes, without the peer address (not known yet). */
   readonly attributes: Attributes;
-  readonly pool: PoolState | undefined;
+  readonly pool: PgPoolEntry | undefined;
 }
 
-/** What is kept per ready connection, for its whole life (never per checkout). */
+/** What is kept per ready connection (`ConnectionState.extra`), for its whole life (never per checkout). */
 interface ClientRecord {
   /** The pool that owns the client; undefined for a Client no pg-pool owns. */
-  pool: PoolState | undefined;
+  pool: PgPoolEntry | undefined;
   readonly lifetime: ConnectionLifetime | undefined;
-  /** The pool of the checkout in progress, and when it was handed out; undefined between checkouts. */
-  checkoutPool: PoolState | undefined;
-  checkedOutAt: number;
-  /** Whether this instance reports the checkout's pool (else another instance records its use_time). */
-  checkoutReported: boolean;
 }
 
 function isClient(value: unknown): value is PgClient {
@@ -83,10 +84,8 @@ function isPoolClient(client: PgClient): boolean {
 export class PgConnections {
   private readonly tracker: ConnectionTracker;
   private attempts = new Map<PgClient, PendingConnection>();
-  /** Apart from the tracker: a connection may close before the application releases it. */
-  private records = new WeakMap<PgClient, ClientRecord>();
   /** The pool whose newClient() is running: the owner of the client that connects now. */
-  private creatingPool: PoolState | undefined;
+  private creatingPool: PgPoolEntry | undefined;
   private readonly attemptObserver: AttemptObserver;
   private readonly lifetimeObserver: LifetimeObserver;
 
@@ -101,7 +100,7 @@ export class PgConnections {
     this.lifetimeObserver = {
       broke: (client, errorType) => this.tracker.reuseFailed(client, errorType),
       closed: (client, cause) => this.onClosed(client, cause),
-      idleTimeoutMillis: (client) => idleTimeoutOf(this.records.get(client)?.pool),
+      idleTimeoutMillis: (client) => idleTimeoutOf(recordOf(this.tracker.get(client))?.pool?.pool),
       state: (client) => this.tracker.get(client),
     };
   }
@@ -112,12 +111,11 @@ export class PgConnections {
     this.attempts = new Map();
     for (const state of this.tracker.open()) recordOf(state)?.lifetime?.stop();
     this.tracker.clear();
-    this.records = new WeakMap();
     this.creatingPool = undefined;
   }
 
   /** Runs pg-pool's newClient(): the client that connects during it belongs to `pool`. */
-  creatingClient<T>(pool: PoolState | undefined, create: () => T): T {
+  creatingClient<T>(pool: PgPoolEntry | undefined, create: () => T): T {
     const previous = this.creatingPool;
     this.creatingPool = pool;
     try {
@@ -134,12 +132,13 @@ export class PgConnections {
     if (!connection || !hasConnection(client)) return;
     // connect() called twice: pg reports the error, there is no new attempt.
     if (client._connecting || client._connected || this.attempts.has(client) || this.tracker.get(client)) return;
-    // Another instance of the instrumentation counts this client for the same MeterProvider.
-    if (!this.tracker.claim(client)) return;
     const pool = this.creatingPool;
+    // Another instance of the instrumentation counts this client for the same MeterProvider: a pooled
+    // one is the pool's counter's (so that its create_time, a pool metric, is recorded where its attempt is followed).
+    if ((pool && !pool.counted()) || !this.tracker.claim(client)) return;
     const target = clientTarget(client);
-    pool?.identify(target);
-    const attempt = new ConnectAttempt(client, connection, pool?.connectionTimeoutMillis ?? 0, this.attemptObserver, this.host.diag);
+    pool?.identify(client);
+    const attempt = new ConnectAttempt(client, connection, connectionTimeoutOf(pool?.pool), this.attemptObserver, this.host.diag);
     this.attempts.set(client, { attempt, attributes: this.host.attributesOf(target, pool), pool });
     attempt.start();
   }
@@ -169,7 +168,7 @@ export class PgConnections {
     this.attempts.delete(client);
     const state = this.tracker.created(client, this.host.withPeer(pending.attributes, client));
     this.follow(client, state, pending.pool);
-    if (pending.pool) this.host.dbInstruments.createTime.record(seconds(attempt.startedAt), pending.pool.attributes.pool);
+    if (pending.pool) this.host.timings.created(pending.pool, attempt.startedAt);
     // Queries issued while connecting were served by this connection once it was ready.
     for (let use = 0; use < attempt.pendingUses; use += 1) this.bareUse(client, state.attributes);
   }
@@ -182,13 +181,12 @@ export class PgConnections {
   }
 
   /** Follows a ready (or adopted) connection until it closes; once per connection. */
-  private follow(client: PgClient, state: ConnectionState, pool: PoolState | undefined): ClientRecord {
+  private follow(client: PgClient, state: ConnectionState, pool: PgPoolEntry | undefined): ClientRecord {
     const connection = client.connection;
     const lifetime =
       connection && hasConnection(client) ? new ConnectionLifetime(client, connection, this.lifetimeObserver, this.host.diag) : undefined;
-    const record: ClientRecord = { pool, lifetime, checkoutPool: undefined, checkedOutAt: 0, checkoutReported: false };
+    const record: ClientRecord = { pool, lifetime };
     state.extra = record;
-    this.records.set(client, record);
     lifetime?.start();
     return record;
   }
@@ -235,57 +233,37 @@ export class PgConnections {
   checkoutEnded(pgPool: PgPool, startedAt: CheckoutStart, error: unknown, client: unknown): void {
     const pool = this.host.pools.get(pgPool);
     if (!pool) return; // disabled since the checkout started
-    // Else another instance reports this pool (its timeouts, waits and uses); the client may still be ours.
-    const reported = this.host.claim(pgPool);
+    // The pool's timeouts, waits and uses are recorded by the instance that counts the pool; the client may still be ours.
+    const timings = this.host.timings;
     if (error) {
-      if (reported && isPoolTimeout(error)) this.host.dbInstruments.timeouts.add(1, pool.attributes.pool);
+      if (isPoolTimeout(error)) timings.timedOut(pool);
       return;
     }
     if (!isClient(client)) return;
-    // The client's server target is read only while the pool is unnamed: not per checkout.
-    if (!pool.isNamed) pool.identify(clientTarget(client));
-    const now = performance.now();
-    if (reported) this.host.dbInstruments.waitTime.record(seconds(startedAt, now), pool.attributes.pool);
+    // Named from its first client seen (a field check once it is named).
+    pool.identify(client);
+    timings.waited(pool, startedAt);
     // Created and reused need the client's connection attempt, which only pg's JavaScript client shows.
-    let record = this.records.get(client);
+    let state: ConnectionState | undefined;
     if (hasConnection(client)) {
-      const state =
+      state =
         this.tracker.used(client) ??
         (this.tracker.claim(client)
           ? this.tracker.adopt(client, this.host.withPeer(this.host.attributesOf(clientTarget(client), pool), client))
           : undefined); // another instance counts this connection
-      if (state) {
-        record = recordOf(state) ?? this.follow(client, state, pool);
-        record.pool ??= pool;
-      }
+      if (state) (recordOf(state) ?? this.follow(client, state, pool)).pool ??= pool;
     }
-    if (!record) {
-      if (!reported) return; // nothing of this checkout is ours to record
-      record = { pool, lifetime: undefined, checkoutPool: undefined, checkedOutAt: 0, checkoutReported: false };
-      this.records.set(client, record);
-    }
-    record.checkoutPool = pool;
-    record.checkedOutAt = now;
-    record.checkoutReported = reported;
+    // Its use_time runs to the release, for this instance's pool or connection.
+    if (state || pool.counted()) timings.checkedOut(client, pool);
   }
 
   /** pg-pool's 'release' event: the checkout ends. */
   released(client: unknown): void {
-    if (!isClient(client)) return;
-    const record = this.records.get(client);
-    const pool = record?.checkoutPool;
-    if (!record || !pool) return; // handed out before the instrumentation was enabled, or by pg-pool to itself
-    record.checkoutPool = undefined;
-    if (record.checkoutReported) this.host.dbInstruments.useTime.record(seconds(record.checkedOutAt), pool.attributes.pool);
-    this.tracker.released(client);
+    // false: handed out before the instrumentation was enabled, or by pg-pool to itself
+    if (isClient(client) && this.host.timings.released(client)) this.tracker.released(client);
   }
 }
 
-function recordOf(state: ConnectionState): ClientRecord | undefined {
-  return state.extra as ClientRecord | undefined;
-}
-
-function idleTimeoutOf(pool: PoolState | undefined): number {
-  const value = pool?.pool?.options?.idleTimeoutMillis;
-  return typeof value === 'number' && value > 0 ? value : 0;
+function recordOf(state: ConnectionState | undefined): ClientRecord | undefined {
+  return state?.extra as ClientRecord | undefined;
 }

@@ -3,16 +3,13 @@
  * database, normalised. Never the user, the password or any other part of a
  * connection string.
  */
-import { serverAddress, serverPort } from '@connmetrics/core';
+import { serverAddress, serverPort, type DbServerTarget } from '@connmetrics/core';
 import type { PgClient, PgPoolOptions } from './internal-types';
 
 export const POSTGRES_DEFAULT_PORT = 5432;
 
-export interface ServerTarget {
-  readonly address?: string;
-  readonly port?: number;
-  readonly database?: string;
-}
+// The pool name the conventions fall back to, written once in core.
+export { defaultPoolName } from '@connmetrics/core';
 
 /** A host as `server.address`: a Unix socket directory stays as it is, a host name is normalised. */
 function addressOf(host: unknown): string | undefined {
@@ -25,7 +22,7 @@ function databaseOf(database: unknown): string | undefined {
 }
 
 /** From a Client, whose fields pg already resolved (config, connection string, environment, defaults). */
-export function clientTarget(client: PgClient): ServerTarget {
+export function clientTarget(client: PgClient): DbServerTarget {
   return {
     address: addressOf(client.host),
     port: serverPort(client.port, POSTGRES_DEFAULT_PORT),
@@ -54,7 +51,7 @@ function fromConnectionString(value: unknown): { host?: string; port?: string; d
  * the same precedence as pg (connection string, then options, then PG*
  * environment variables, then pg's defaults).
  */
-export function poolOptionsTarget(options: PgPoolOptions): ServerTarget {
+export function poolOptionsTarget(options: PgPoolOptions): DbServerTarget {
   const parsed = fromConnectionString(options.connectionString);
   const env = process.env;
   const user = typeof options.user === 'string' ? options.user : env.PGUSER ?? env.USER;
@@ -63,9 +60,4 @@ export function poolOptionsTarget(options: PgPoolOptions): ServerTarget {
     port: serverPort(parsed.port ?? options.port ?? env.PGPORT, POSTGRES_DEFAULT_PORT),
     database: databaseOf(parsed.database ?? options.database ?? env.PGDATABASE ?? user),
   };
-}
-
-/** The conventions' fallback pool name: `server.address:server.port/database`. */
-export function defaultPoolName(target: ServerTarget): string {
-  return `${target.address ?? ''}:${target.port ?? ''}/${target.database ?? ''}`;
 }

@@ -9,14 +9,11 @@ import {
   ConnectionTracker,
   MethodWraps,
   PoolRegistry,
-  PoolTimings,
-  createDbConnectionInstruments,
+  PoolMetrics,
   defaultPoolName,
   poolNameFromHook,
-  reportPoolGauges,
   type ChannelHandlers,
   type CountedPool,
-  type DbConnectionInstruments,
   type DbServerTarget,
   withAttribute,
 } from '@connmetrics/core';
@@ -47,14 +44,11 @@ const LOADED_TOO_EARLY =
  */
 export class PostgresConnectionInstrumentation extends ConnectionInstrumentationBase<PostgresConnectionInstrumentationConfig> {
   protected readonly protocolName = POSTGRESQL;
-  declare private _dbInstruments: DbConnectionInstruments;
   declare private _tracker: ConnectionTracker | undefined;
   declare private _pools: PoolRegistry<PoolState> | undefined;
   /** The pool of each `postgres()`, by the queues index.js gives its slots. */
   declare private _poolStates: WeakMap<PostgresQueues, PoolState> | undefined;
-  declare private _timings: PoolTimings | undefined;
-  /** Stops reporting this instance's pools on the gauges of its MeterProvider. */
-  declare private _leavePoolGauges: (() => void) | undefined;
+  declare private _poolMetrics: PoolMetrics | undefined;
   declare private _sockets: SocketClaims | undefined;
   declare private _factoryHooks: FactoryHooks | undefined;
   declare private _slotHost: SlotHost | undefined;
@@ -80,8 +74,9 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
     }));
   }
 
-  private get timings(): PoolTimings {
-    return (this._timings ??= new PoolTimings(() => this._dbInstruments));
+  /** The pools' timings, and their gauges on this instance's MeterProvider. */
+  private get poolMetrics(): PoolMetrics {
+    return (this._poolMetrics ??= new PoolMetrics(this.pools));
   }
 
   private get sockets(): SocketClaims {
@@ -110,10 +105,7 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
 
   protected override _updateMetricInstruments(): void {
     super._updateMetricInstruments();
-    this._dbInstruments = createDbConnectionInstruments(this.meter);
-    // Leaves the pool gauges of the previous MeterProvider, joins this one's.
-    this._leavePoolGauges?.();
-    this._leavePoolGauges = reportPoolGauges(this.meter, this._dbInstruments, this.pools);
+    this.poolMetrics.useMeter(this.meter);
   }
 
   protected override onDisabled(): void {
@@ -164,7 +156,7 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
         return self.tracker;
       },
       get timings() {
-        return self.timings;
+        return self.poolMetrics.timings;
       },
       connectionInstruments: () => this._connectionInstruments,
       attributes: (pool, target) => this.postgresAttributes(pool, target),

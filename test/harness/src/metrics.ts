@@ -76,6 +76,21 @@ export class MetricsSnapshot {
     return this.points(name, filter).reduce((total, point) => total + ((point.value as Histogram).sum ?? 0), 0);
   }
 
+  /**
+   * Per value of attribute `key` (e.g. `error.type`), over the points that
+   * have it: a counter's sum, or a histogram's number of recordings.
+   */
+  byAttribute(name: string, key: string): Record<string, number> {
+    const result: Record<string, number> = {};
+    for (const point of this.points(name)) {
+      const value = point.attributes[key];
+      if (value === undefined) continue;
+      const amount = typeof point.value === 'number' ? point.value : (point.value as Histogram).count;
+      result[String(value)] = (result[String(value)] ?? 0) + amount;
+    }
+    return result;
+  }
+
   /** Every attribute set recorded on a metric. */
   attributeSets(name: string): Attributes[] {
     return this.points(name).map((point) => point.attributes);
