@@ -24,6 +24,10 @@ import {
 import type { ConnectionInstrumentationConfig } from './types';
 
 const NOOP_METER = createNoopMeter();
+const NET_CLIENT_SOCKET = 'net.client.socket';
+/** Instrumentations already warned about this Node.js. */
+const WARNED = new Set<string>();
+
 /** Shared sets an instance finds by server without building one; the table starts over when full. */
 const MAX_SERVER_SETS = 2048;
 
@@ -38,9 +42,6 @@ class InstrumentationPhaseTarget implements PhaseTarget {
     return this.owner._connectionInstruments;
   }
 }
-const NET_CLIENT_SOCKET = 'net.client.socket';
-/** Instrumentations already warned about this Node.js. */
-const WARNED = new Set<string>();
 
 /**
  * Base of every connmetrics instrumentation: the common instruments, the
