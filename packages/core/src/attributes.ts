@@ -81,7 +81,7 @@ export function tlsProtocolVersion(protocol: string | null | undefined): string 
  */
 export function attributesKey(attributes: Readonly<Record<string, unknown>>): string {
   const names = Object.keys(attributes);
-  if (names.length > 1) names.sort();
+  sortNames(names);
   let key = '';
   for (const name of names) {
     const value = attributes[name];
@@ -89,4 +89,21 @@ export function attributesKey(attributes: Readonly<Record<string, unknown>>): st
     key += `${name}\u0000${typeof value === 'object' ? JSON.stringify(value) : `${typeof value}:${String(value)}`}\u0001`;
   }
   return key;
+}
+
+/**
+ * Sorts attribute names in place, as `Array.prototype.sort()` would: an
+ * insertion sort, since V8's sort allocates its merge state (about 700 bytes)
+ * on every call, which is most of what a key of a few names costs.
+ */
+function sortNames(names: string[]): void {
+  for (let i = 1; i < names.length; i += 1) {
+    const name = names[i]!;
+    let j = i - 1;
+    while (j >= 0 && names[j]! > name) {
+      names[j + 1] = names[j]!;
+      j -= 1;
+    }
+    names[j + 1] = name;
+  }
 }

@@ -4,6 +4,7 @@ import {
   safeExecuteInTheMiddle,
   type InstrumentationModuleDefinition,
 } from '@opentelemetry/instrumentation';
+import { sharedAttributes, withAttribute } from './attribute-sets';
 import { ChannelSubscriptions, type ChannelHandlers } from './channels';
 import { ConnectionClaims } from './claims';
 import { HookRunner, reportFailure } from './guard';
@@ -26,6 +27,21 @@ const NOOP_METER = createNoopMeter();
 const NET_CLIENT_SOCKET = 'net.client.socket';
 /** Instrumentations already warned about this Node.js. */
 const WARNED = new Set<string>();
+
+/** Shared sets an instance finds by server without building one; the table starts over when full. */
+const MAX_SERVER_SETS = 2048;
+
+/** The phase target of a connection of an instrumentation: its instruments read at each recording (a new MeterProvider takes effect). */
+class InstrumentationPhaseTarget implements PhaseTarget {
+  constructor(
+    private readonly owner: { readonly _connectionInstruments: ConnectionInstruments },
+    readonly attributes: Attributes,
+  ) {}
+
+  get instruments(): ConnectionInstruments {
+    return this.owner._connectionInstruments;
+  }
+}
 
 /**
  * Base of every connmetrics instrumentation: the common instruments, the
@@ -56,6 +72,9 @@ export abstract class ConnectionInstrumentationBase<
   /** The guarded form of the Meter InstrumentationBase holds (or of a no-op one, after a failing provider). */
   declare private _guardedMeter: { readonly inner: Meter; readonly meter: Meter } | undefined;
   declare private _meterFailed: boolean | undefined;
+  /** The shared attribute set of each server, for connections that no hook or extra attribute sets apart. */
+  declare private _serverSets: Map<string | undefined, Map<number | undefined, Map<string | undefined, Attributes>>> | undefined;
+  declare private _serverSetCount: number;
 
   /** `network.protocol.name` of this instrumentation's connections. */
   protected abstract readonly protocolName: string;
@@ -118,6 +137,15 @@ export abstract class ConnectionInstrumentationBase<
     return this.claims.claim(subject);
   }
 
+  /**
+   * Forgets this instance's claim of a subject that is over for good (a
+   * socket that closed): for subjects that are never seen again, since a
+   * released subject goes to the first instance that asks next.
+   */
+  protected releaseClaim(subject: object): void {
+    this.claims.release(subject);
+  }
+
   override enable(): void {
     super.enable();
     this.claims.active = true;
@@ -175,13 +203,43 @@ export abstract class ConnectionInstrumentationBase<
 
   /**
    * The attributes of a connection: protocol, server address and port, the
-   * peer address when configured, and what the user's hook adds.
+   * peer address when configured, and what the user's hook adds. A shared
+   * set (see attribute-sets.ts): every connection of a server gets the same
+   * frozen object, so that what is recorded with it is resolved once.
    */
   protected connectionAttributes(
     serverAddress: string | undefined,
     serverPort: number | undefined,
     extra?: Attributes,
     peerAddress?: string,
+  ): Attributes {
+    if (extra === undefined && this._config.connectionAttributes === undefined) {
+      // Found by address, port and peer without building a key: every connection passes here.
+      const peer = peerAddress && this._config.recordPeerAddress ? peerAddress : undefined;
+      let sets = this._serverSets;
+      if (sets === undefined || this._serverSetCount >= MAX_SERVER_SETS) {
+        this._serverSets = sets = new Map();
+        this._serverSetCount = 0;
+      }
+      let byPort = sets.get(serverAddress);
+      if (byPort === undefined) sets.set(serverAddress, (byPort = new Map()));
+      let byPeer = byPort.get(serverPort);
+      if (byPeer === undefined) byPort.set(serverPort, (byPeer = new Map()));
+      let set = byPeer.get(peer);
+      if (set === undefined) {
+        byPeer.set(peer, (set = sharedAttributes(this.buildConnectionAttributes(serverAddress, serverPort, undefined, peerAddress))));
+        this._serverSetCount += 1;
+      }
+      return set;
+    }
+    return sharedAttributes(this.buildConnectionAttributes(serverAddress, serverPort, extra, peerAddress));
+  }
+
+  private buildConnectionAttributes(
+    serverAddress: string | undefined,
+    serverPort: number | undefined,
+    extra: Attributes | undefined,
+    peerAddress: string | undefined,
   ): Attributes {
     const attributes: Attributes = { [ATTR_NETWORK_PROTOCOL_NAME]: this.protocolName };
     if (serverAddress !== undefined) attributes[ATTR_SERVER_ADDRESS] = serverAddress;
@@ -211,20 +269,15 @@ export abstract class ConnectionInstrumentationBase<
    * one first seen at a use (adopted) get the same set.
    */
   protected withConnectionDetails(attributes: Attributes, extra?: Attributes, peerAddress?: string): Attributes {
-    const result: Attributes = { ...attributes, ...extra };
-    if (peerAddress && this._config.recordPeerAddress) result[ATTR_NETWORK_PEER_ADDRESS] = peerAddress;
+    let result = attributes;
+    if (extra) for (const name in extra) result = withAttribute(result, name, extra[name]!);
+    if (peerAddress && this._config.recordPeerAddress) result = withAttribute(result, ATTR_NETWORK_PEER_ADDRESS, peerAddress);
     return result;
   }
 
   /** A phase target that records through this instrumentation's instruments. */
   protected phaseTarget(attributes: Attributes): PhaseTarget {
-    const self = this;
-    return {
-      attributes,
-      get instruments() {
-        return self._connectionInstruments;
-      },
-    };
+    return new InstrumentationPhaseTarget(this as unknown as { readonly _connectionInstruments: ConnectionInstruments }, attributes);
   }
 
   /** Claims a socket's DNS, TCP and TLS phases for a connection. */

@@ -69,6 +69,17 @@ export class ConnectionClaims implements ClaimEntry {
     return true;
   }
 
+  /**
+   * Forgets this instance's claim of a subject that is over (a socket that
+   * closed and is never connected again), when nobody else holds one: its
+   * entry would otherwise last until the subject is collected, which costs
+   * the garbage collector more than the entry itself.
+   */
+  release(subject: object): void {
+    const entries = this.claims.get(subject);
+    if (entries !== undefined && entries.length === 1 && entries[0] === this) this.claims.delete(subject);
+  }
+
   /** Whether another active instance on this provider owns `subject` (claims nothing). */
   ownedElsewhere(subject: object): boolean {
     const entries = this.claims.get(subject);

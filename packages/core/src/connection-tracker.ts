@@ -7,6 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { diag, type Attributes, type Counter, type DiagLogger, type Histogram } from '@opentelemetry/api';
+import { seriesIn, withAttribute } from './attribute-sets';
 import type { ConnectionClaims } from './claims';
 import { reportFailure } from './guard';
 import { seconds } from './helpers';
@@ -41,9 +42,9 @@ export interface ConnectionState {
 }
 
 export interface UseCounters {
-  readonly created: Counter;
+  readonly created: SeriesCounter;
   readonly reused: SeriesCounter;
-  readonly closed: Counter;
+  readonly closed: SeriesCounter;
   readonly uses: Histogram;
   readonly idleTime: Histogram;
   readonly reuseFailed: Counter;
@@ -81,15 +82,24 @@ export class ConnectionTracker {
     try {
       const counter = this.counters().reused;
       let reuse = state.reuse;
-      if (reuse?.counter !== counter) state.reuse = reuse = { counter, series: counter.seriesOf(state.attributes) };
+      if (reuse?.counter !== counter) state.reuse = reuse = { counter, series: seriesIn(counter, state.attributes) };
       reuse.series.value += 1;
     } catch (error) {
       reportFailure(this.logger(), 'record reused', error);
     }
   }
 
+  /** One connection created or closed: an increment of its set's series (resolved once per shared set, see attribute-sets.ts). */
+  private count(counter: 'created' | 'closed', attributes: Attributes): void {
+    try {
+      seriesIn(this.counters()[counter], attributes).value += 1;
+    } catch (error) {
+      reportFailure(this.logger(), `record ${counter}`, error);
+    }
+  }
+
   /** Records into an instrument; a throwing recorder must not leave the bookkeeping half done. */
-  private record(instrument: 'created' | 'closed' | 'reuseFailed' | 'uses' | 'idleTime', value: number, attributes: Attributes): void {
+  private record(instrument: 'reuseFailed' | 'uses' | 'idleTime', value: number, attributes: Attributes): void {
     try {
       const target = this.counters()[instrument];
       if ('add' in target) target.add(value, attributes);
@@ -135,7 +145,7 @@ export class ConnectionTracker {
     const state: ConnectionState = { attributes, uses: 0, inFlight: 0, readyAt: now, idleSince: now, observedFromStart: true, reuse: undefined };
     this.states.set(connection, state);
     this.openStates.add(state);
-    this.record('created', 1, attributes);
+    this.count('created', attributes);
     return state;
   }
 
@@ -191,7 +201,7 @@ export class ConnectionTracker {
   reuseFailed(connection: object, errorType: string): boolean {
     const state = this.states.get(connection);
     if (!state || (state.uses <= 1 && state.observedFromStart)) return false;
-    this.record('reuseFailed', 1, { ...state.attributes, [ATTR_ERROR_TYPE]: errorType });
+    this.record('reuseFailed', 1, withAttribute(state.attributes, ATTR_ERROR_TYPE, errorType));
     return true;
   }
 
@@ -208,9 +218,9 @@ export class ConnectionTracker {
     this.openStates.delete(state);
     const idle = state.inFlight === 0;
     state.inFlight = 0;
-    const closeAttributes: Attributes = { ...state.attributes, [ATTR_CONNECTION_CLOSE_REASON]: cause.reason };
-    if (cause.reason === CLOSE_REASON_ERROR) closeAttributes[ATTR_ERROR_TYPE] = cause.errorType ?? ERROR_TYPE_OTHER;
-    this.record('closed', 1, closeAttributes);
+    let closeAttributes = withAttribute(state.attributes, ATTR_CONNECTION_CLOSE_REASON, cause.reason);
+    if (cause.reason === CLOSE_REASON_ERROR) closeAttributes = withAttribute(closeAttributes, ATTR_ERROR_TYPE, cause.errorType ?? ERROR_TYPE_OTHER);
+    this.count('closed', closeAttributes);
     // Adopted connections served uses before we saw them: their count is unknown.
     if (state.observedFromStart) this.record('uses', state.uses, state.attributes);
     if (idle) this.record('idleTime', seconds(state.idleSince), closeAttributes);

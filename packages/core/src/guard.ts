@@ -25,13 +25,14 @@ export function guard<A extends unknown[]>(
   name: string,
   hook: (...args: A) => void,
 ): (...args: A) => void {
-  return (...args: A): void => {
+  return function guarded(this: unknown): void {
     try {
-      hook(...args);
+      // apply(this, arguments) passes the exact arguments without building an array (a rest parameter would, per call).
+      hook.apply(this, arguments as unknown as A);
     } catch (error) {
       reportFailure(diag, name, error);
     }
-  };
+  } as unknown as (...args: A) => void;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 export * from './semconv';
 export { errorType, serverAddress, serverPort, defaultPortOf, attributesKey } from './attributes';
+export { sharedAttributes, withAttribute, isSharedAttributes } from './attribute-sets';
 export { seconds, isPromiseLike, moduleExports } from './helpers';
 export { guard, reportFailure, HookRunner } from './guard';
 export type { ChannelHandlers } from './channels';

@@ -6,11 +6,13 @@ import * as semconv from './semconv';
 
 /** The instruments every protocol records: connections created, reused, failed, and setup phases. */
 export interface ConnectionInstruments {
-  readonly created: Counter;
-  /** Per-use: an observable counter fed from integers (see series-counter.ts). */
+  /** Per connection: an observable counter fed from integers (see series-counter.ts), like `reused` and `closed`. */
+  readonly created: SeriesCounter;
+  /** Per use: an observable counter fed from integers. */
   readonly reused: SeriesCounter;
   readonly failed: Counter;
-  readonly closed: Counter;
+  /** Per connection: an observable counter fed from integers. */
+  readonly closed: SeriesCounter;
   /** Per connection at close: the uses it served. */
   readonly uses: Histogram;
   /** Per idle connection at close: seconds since its last use ended. */
@@ -33,7 +35,7 @@ function setupHistogram(meter: Meter, name: string, description: string): Histog
 
 export function createConnectionInstruments(meter: Meter): ConnectionInstruments {
   return {
-    created: meter.createCounter(semconv.METRIC_CONNECTION_CREATED, {
+    created: sharedSeriesCounter(meter, semconv.METRIC_CONNECTION_CREATED, {
       description: 'Connections opened and made ready for their first use (after TCP, TLS and any protocol handshake).',
       unit: '{connection}',
     }),
@@ -45,7 +47,7 @@ export function createConnectionInstruments(meter: Meter): ConnectionInstruments
       description: 'Connection attempts that never became ready; error.type says why.',
       unit: '{connection}',
     }),
-    closed: meter.createCounter(semconv.METRIC_CONNECTION_CLOSED, {
+    closed: sharedSeriesCounter(meter, semconv.METRIC_CONNECTION_CLOSED, {
       description:
         'Connections that closed after they were ready, by connmetrics.connection.close.reason (idle_timeout, client_closed, server_closed, error); error.type only when an error closed them.',
       unit: '{connection}',

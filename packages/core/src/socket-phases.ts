@@ -20,7 +20,8 @@ import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { diag, type Attributes } from '@opentelemetry/api';
-import { HookRunner } from './guard';
+import { withAttribute } from './attribute-sets';
+import { reportFailure } from './guard';
 import { errorType } from './attributes';
 import { seconds } from './helpers';
 import { tlsHandshakeAttributes, tlsOutcomeOf, type TlsOutcome } from './tls-handshake';
@@ -31,7 +32,6 @@ const NET_CLIENT_SOCKET = 'net.client.socket';
 
 /** Socket listeners run inside the socket's emit(): nothing may escape them. */
 const logger = diag.createComponentLogger({ namespace: '@connmetrics/core/socket-phases' });
-const hooks = new HookRunner(() => logger);
 
 /** Where a claimed socket's phases are recorded. */
 export interface PhaseTarget {
@@ -57,9 +57,18 @@ class SocketTimeline {
   /** What the finished handshake told (`secureConnect`). */
   tlsOutcome?: TlsOutcome;
   target?: PhaseTarget;
+  /** No phase is left to follow (its listeners are gone). */
+  ended = false;
   private emitted = 0;
 
-  constructor(readonly tls: boolean) {}
+  /**
+   * @param tls whether a TLS handshake follows (or is) the connect
+   * @param followsConnect whether DNS and TCP are followed too (not for TLS upgraded on a connected socket)
+   */
+  constructor(
+    readonly tls: boolean,
+    readonly followsConnect: boolean,
+  ) {}
 
   /** Records every finished phase not yet recorded, once a target is known. */
   flush(): void {
@@ -68,9 +77,9 @@ class SocketTimeline {
     const { instruments, attributes } = target;
     if (this.lookupAt !== undefined && !(this.emitted & DNS)) {
       this.emitted |= DNS;
-      const dnsAttributes: Attributes = { ...attributes };
-      if (this.lookupHost) dnsAttributes[ATTR_DNS_QUESTION_NAME] = this.lookupHost;
-      if (this.lookupError) dnsAttributes[ATTR_ERROR_TYPE] = this.lookupError;
+      let dnsAttributes = attributes;
+      if (this.lookupHost) dnsAttributes = withAttribute(dnsAttributes, ATTR_DNS_QUESTION_NAME, this.lookupHost);
+      if (this.lookupError) dnsAttributes = withAttribute(dnsAttributes, ATTR_ERROR_TYPE, this.lookupError);
       instruments.dnsLookupDuration.record(seconds(this.startedAt, this.lookupAt), dnsAttributes);
     }
     const connectEnd = this.connectedAt;
@@ -80,10 +89,7 @@ class SocketTimeline {
       if (connectEnd !== undefined) {
         instruments.connectDuration.record(seconds(from, connectEnd), attributes);
       } else if (this.connectError) {
-        instruments.connectDuration.record(seconds(from), {
-          ...attributes,
-          [ATTR_ERROR_TYPE]: this.connectError,
-        });
+        instruments.connectDuration.record(seconds(from), withAttribute(attributes, ATTR_ERROR_TYPE, this.connectError));
       }
     }
     if (this.tlsStartedAt !== undefined && (this.secureAt !== undefined || this.tlsError) && !(this.emitted & TLS)) {
@@ -110,61 +116,102 @@ function registry(): PhaseRegistry {
   return (holder[REGISTRY] ??= { timelines: new WeakMap(), users: new Set(), pending: undefined });
 }
 
-function follow(socket: Socket, timeline: SocketTimeline, events: { connect: boolean }): void {
-  const onLookup = (error: Error | null, _address: unknown, _family: unknown, host: unknown) =>
-    hooks.run('lookup', () => {
-      timeline.lookupAt = performance.now();
-      if (typeof host === 'string') timeline.lookupHost = host;
-      if (error) timeline.lookupError = errorType(error);
-      timeline.flush();
-    });
-  const onConnect = () =>
-    hooks.run('connect', () => {
-      timeline.connectedAt = performance.now();
-      if (timeline.tls) timeline.tlsStartedAt = timeline.connectedAt;
-      else finish();
-      timeline.flush();
-    });
-  const onSecureConnect = () =>
-    hooks.run('secureConnect', () => {
-      timeline.secureAt = performance.now();
-      timeline.tlsOutcome = tlsOutcomeOf(socket as TLSSocket);
-      finish();
-      timeline.flush();
-    });
-  const onClose = () =>
-    hooks.run('close', () => {
-      const error = errorType((socket as { errored?: unknown }).errored ?? null);
-      if (timeline.tlsStartedAt !== undefined && timeline.secureAt === undefined) {
-        timeline.tlsError = error;
-      } else if (timeline.connectedAt === undefined && timeline.lookupError === undefined && events.connect) {
-        timeline.connectError = error;
-      }
-      finish();
-      timeline.flush();
-    });
-  function finish(): void {
-    socket.removeListener('lookup', onLookup);
-    socket.removeListener('connect', onConnect);
-    socket.removeListener('secureConnect', onSecureConnect);
-    socket.removeListener('close', onClose);
+/** The registry never changes once made (by whichever copy came first). */
+const phases = registry();
+
+/** What one event tells a socket's timeline (`error` and `host` are the 'lookup' event's). */
+type PhaseEvent = (socket: Socket, timeline: SocketTimeline, error: unknown, host: unknown) => void;
+
+/**
+ * A socket listener: one function of each kind for every socket (the socket
+ * is `this`), so that following a socket allocates its timeline and nothing
+ * else, no closure and no once() wrapper. Whatever the event tells is
+ * recorded once the socket is claimed; nothing escapes into the socket's emit().
+ */
+function listener(name: string, event: PhaseEvent) {
+  return function (this: Socket, error?: unknown, _address?: unknown, _family?: unknown, host?: unknown): void {
+    const timeline = phases.timelines.get(this);
+    if (!timeline) return;
+    try {
+      event(this, timeline, error, host);
+      settle(this, timeline);
+    } catch (failure) {
+      reportFailure(logger, name, failure);
+    }
+  };
+}
+
+const onLookup = listener('lookup', (_socket, timeline, error, host) => {
+  timeline.lookupAt = performance.now();
+  if (typeof host === 'string') timeline.lookupHost = host;
+  if (error) timeline.lookupError = errorType(error);
+});
+
+const onConnect = listener('connect', (socket, timeline) => {
+  timeline.connectedAt = performance.now();
+  if (timeline.tls) timeline.tlsStartedAt = timeline.connectedAt;
+  else end(socket, timeline);
+});
+
+const onSecureConnect = listener('secureConnect', (socket, timeline) => {
+  timeline.secureAt = performance.now();
+  timeline.tlsOutcome = tlsOutcomeOf(socket as TLSSocket);
+  end(socket, timeline);
+});
+
+const onClose = listener('close', (socket, timeline) => {
+  const error = errorType((socket as { errored?: unknown }).errored ?? null);
+  if (timeline.tlsStartedAt !== undefined && timeline.secureAt === undefined) {
+    timeline.tlsError = error;
+  } else if (timeline.connectedAt === undefined && timeline.lookupError === undefined && timeline.followsConnect) {
+    timeline.connectError = error;
   }
-  if (events.connect) {
-    socket.once('lookup', onLookup);
-    socket.once('connect', onConnect);
+  end(socket, timeline);
+});
+
+function follow(socket: Socket, timeline: SocketTimeline): void {
+  phases.timelines.set(socket, timeline);
+  if (timeline.followsConnect) {
+    socket.on('lookup', onLookup);
+    socket.on('connect', onConnect);
   }
-  if (timeline.tls) socket.once('secureConnect', onSecureConnect);
-  socket.once('close', onClose);
+  if (timeline.tls) socket.on('secureConnect', onSecureConnect);
+  socket.on('close', onClose);
+}
+
+/** The last phase followed ended: its listeners are taken back. */
+function end(socket: Socket, timeline: SocketTimeline): void {
+  timeline.ended = true;
+  unfollow(socket);
+}
+
+/**
+ * Records what finished; a socket whose phases are all recorded is
+ * forgotten at once rather than when it is collected (a WeakMap entry that
+ * outlives its use costs the garbage collector more than the entry itself).
+ * Not a TLS upgrade's, whose entry is what keeps it from being timed twice.
+ */
+function settle(socket: object, timeline: SocketTimeline): void {
+  timeline.flush();
+  if (timeline.ended && timeline.target !== undefined && timeline.followsConnect) phases.timelines.delete(socket);
+}
+
+/** Takes back the listeners (no-ops for those never added). */
+function unfollow(socket: Socket): void {
+  socket.removeListener('lookup', onLookup);
+  socket.removeListener('connect', onConnect);
+  socket.removeListener('secureConnect', onSecureConnect);
+  socket.removeListener('close', onClose);
 }
 
 function onClientSocket(message: unknown): void {
   try {
     const socket = (message as { socket?: Socket } | undefined)?.socket;
-    if (!socket || typeof socket.once !== 'function') return;
-    const phases = registry();
-    const timeline = new SocketTimeline(socket instanceof TLSSocket);
-    phases.timelines.set(socket, timeline);
-    follow(socket, timeline, { connect: true });
+    if (!socket || typeof socket.on !== 'function') return;
+    // A socket connected again: its previous timeline is over.
+    if (phases.timelines.has(socket)) unfollow(socket);
+    const timeline = new SocketTimeline(socket instanceof TLSSocket, true);
+    follow(socket, timeline);
     const pending = phases.pending;
     if (pending) {
       phases.pending = undefined;
@@ -180,7 +227,6 @@ function onClientSocket(message: unknown): void {
  * it; `releaseSocketPhases` lets go. Both are idempotent per user.
  */
 export function acquireSocketPhases(user: object): void {
-  const phases = registry();
   if (phases.users.has(user)) return;
   phases.users.add(user);
   if (phases.users.size === 1) {
@@ -190,7 +236,6 @@ export function acquireSocketPhases(user: object): void {
 }
 
 export function releaseSocketPhases(user: object): void {
-  const phases = registry();
   if (!phases.users.delete(user)) return;
   if (phases.users.size === 0 && phases.onSocket) {
     diagnosticsChannel.unsubscribe(NET_CLIENT_SOCKET, phases.onSocket);
@@ -205,10 +250,14 @@ export function releaseSocketPhases(user: object): void {
  * followed (opened before timing started) or is already claimed.
  */
 export function claimSocketPhases(socket: object, target: PhaseTarget): boolean {
-  const timeline = registry().timelines.get(socket);
+  const timeline = phases.timelines.get(socket);
   if (!timeline || timeline.target) return false;
   timeline.target = target;
-  hooks.run('claim', () => timeline.flush());
+  try {
+    settle(socket, timeline);
+  } catch (failure) {
+    reportFailure(logger, 'claim', failure);
+  }
   return true;
 }
 
@@ -219,7 +268,6 @@ export function claimSocketPhases(socket: object, target: PhaseTarget): boolean 
  * `beforeConnect`/`connectError`). The claim lapses at the next microtask.
  */
 export function claimNextSocketPhases(target: PhaseTarget): void {
-  const phases = registry();
   if (phases.users.size === 0) return;
   phases.pending = target;
   queueMicrotask(() => {
@@ -234,16 +282,14 @@ export function claimNextSocketPhases(target: PhaseTarget): void {
  * like a mysql2 pool), the phase waits for `claimSocketPhases()`.
  */
 export function timeTlsUpgrade(tlsSocket: TLSSocket, target?: PhaseTarget): void {
-  const phases = registry();
   if (phases.timelines.has(tlsSocket)) return;
-  const timeline = new SocketTimeline(true);
+  const timeline = new SocketTimeline(true, false);
   timeline.tlsStartedAt = timeline.startedAt;
   timeline.target = target;
-  phases.timelines.set(tlsSocket, timeline);
-  follow(tlsSocket, timeline, { connect: false });
+  follow(tlsSocket, timeline);
 }
 
 /** Whether a socket's phases are being followed (for tests and diagnostics). */
 export function isSocketFollowed(socket: object): boolean {
-  return registry().timelines.has(socket);
+  return phases.timelines.has(socket);
 }

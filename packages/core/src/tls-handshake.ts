@@ -3,6 +3,7 @@
  * core and for libraries that run TLS where core cannot see it (grpc-js).
  */
 import type { Attributes } from '@opentelemetry/api';
+import { withAttribute } from './attribute-sets';
 import { tlsProtocolVersion } from './attributes';
 import { ATTR_ERROR_TYPE, ATTR_TLS_PROTOCOL_VERSION, ATTR_TLS_RESUMED } from './semconv';
 
@@ -22,8 +23,8 @@ export function tlsOutcomeOf(socket: { getProtocol?(): string | null; isSessionR
 
 /** The attributes of `connmetrics.tls.handshake.duration` for a connection's attributes and an outcome. */
 export function tlsHandshakeAttributes(attributes: Attributes, outcome: TlsOutcome): Attributes {
-  const result: Attributes = { ...attributes, [ATTR_TLS_RESUMED]: outcome.resumed };
-  if (outcome.version) result[ATTR_TLS_PROTOCOL_VERSION] = outcome.version;
-  if (outcome.error) result[ATTR_ERROR_TYPE] = outcome.error;
+  let result = withAttribute(attributes, ATTR_TLS_RESUMED, outcome.resumed);
+  if (outcome.version) result = withAttribute(result, ATTR_TLS_PROTOCOL_VERSION, outcome.version);
+  if (outcome.error) result = withAttribute(result, ATTR_ERROR_TYPE, outcome.error);
   return result;
 }

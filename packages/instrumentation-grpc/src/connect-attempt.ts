@@ -4,7 +4,7 @@
  * and the outcome (a session ready for calls, or a failure with error.type).
  */
 import type { Attributes } from '@opentelemetry/api';
-import { ATTR_ERROR_TYPE, errorType, type ConnectionInstruments } from '@connmetrics/core';
+import { ATTR_ERROR_TYPE, errorType, type ConnectionInstruments, withAttribute } from '@connmetrics/core';
 import type { Http2Session } from 'node:http2';
 import type { ConnectAttempt, SecuringObserver } from './grpc-js-patch';
 import { isSession } from './http2-session';
@@ -46,7 +46,7 @@ export function connectAttempt(host: AttemptHost, attributes: Attributes, idleTi
     },
     failed(error) {
       host.guarded('grpc-js connect failed', () => {
-        if (host.active) host.instruments.failed.add(1, { ...attributes, [ATTR_ERROR_TYPE]: errorType(error) });
+        if (host.active) host.instruments.failed.add(1, withAttribute(attributes, ATTR_ERROR_TYPE, errorType(error)));
       });
     },
   };

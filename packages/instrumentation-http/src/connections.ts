@@ -16,6 +16,7 @@ import {
   ERROR_TYPE_OTHER,
   errorType,
   guard,
+  withAttribute,
   type ConnectionInstruments,
   type ConnectionState,
   type HttpConnectionInstruments,
@@ -53,17 +54,12 @@ export interface ConnectionHost {
   claimSocket(socket: object, attributes: Attributes): boolean;
   /** Whether this instance counts `subject` for its MeterProvider (another instance of it may, see core's claims). */
   claim(subject: object): boolean;
+  /** Forgets the claim of a socket that closed (it is never connected again). */
+  release(subject: object): void;
 }
 
-/** A new connection between its first sighting and the moment it is ready (or fails). */
-interface Opening {
-  /** Attributes of its socket phases and of a failure (computed once: the user's hook runs once per connection). */
-  readonly server: Attributes;
-  /** When the request that will use it first began to wait (creation, or entering the agent's queue). */
-  waitStartedAt: number;
-  /** The request that was already sent on it (counted when the connection is ready). */
-  started: ClientRequestLike | undefined;
-}
+/** A new connection between its first sighting and the moment it is ready (or fails): its record, with `server` set. */
+type Opening = ConnectionRecord & { readonly server: Attributes };
 
 /** When a request entered its agent's queue, on the request itself (no map entry per request). */
 const QUEUED_AT = Symbol('connmetrics.http.queuedAt');
@@ -80,8 +76,6 @@ export class HttpConnections {
   private readonly births = new SocketBirths();
   /** Sockets that carry this bookkeeping's listeners, until they close. */
   private readonly followed = new Set<SocketLike>();
-  /** `error.type` of the error a socket's request reported: what the application saw. */
-  private readonly errors = new WeakMap<object, string>();
   /** Sockets of requests made under `suppressTracing` (the SDK's own exports). */
   private readonly ignored = new WeakSet<object>();
   private active = true;
@@ -256,14 +250,16 @@ export class HttpConnections {
       return;
     }
     const type = errorType(error);
-    if (!this.errors.has(socket)) this.errors.set(socket, type);
+    const record = this.tracker.get(socket)?.extra as ConnectionRecord | undefined;
+    if (record && record.errorType === undefined) record.errorType = type;
     // Not when the application destroyed the request itself (an abort, its own timeout).
     if (!request.res && request.destroyed !== true) this.tracker.reuseFailed(socket, type);
   }
 
   private failed(socket: object, opening: Opening, type: string): void {
     this.opening.delete(socket);
-    this.host.connectionInstruments.failed.add(1, { ...opening.server, [ATTR_ERROR_TYPE]: type });
+    this.host.release(socket);
+    this.host.connectionInstruments.failed.add(1, withAttribute(opening.server, ATTR_ERROR_TYPE, type));
   }
 
   /**
@@ -293,14 +289,15 @@ export class HttpConnections {
     return state;
   }
 
-  /** node:http speaks HTTP/1.1 only (HTTP/2 is node:http2, not an Agent); the peer address read only when asked for (a system call). */
+  /**
+   * node:http speaks HTTP/1.1 only (HTTP/2 is node:http2, not an Agent); the
+   * peer address read only when asked for (a system call). One shared set
+   * per server (and peer): see core's attribute-sets.
+   */
   private connectionAttributes(server: Attributes, socket: SocketLike): Attributes {
-    const attributes: Attributes = { ...server, [ATTR_NETWORK_PROTOCOL_VERSION]: '1.1' };
-    if (this.host.recordPeerAddress) {
-      const peer = socket.remoteAddress;
-      if (peer) attributes[ATTR_NETWORK_PEER_ADDRESS] = peer;
-    }
-    return attributes;
+    const attributes = withAttribute(server, ATTR_NETWORK_PROTOCOL_VERSION, '1.1');
+    const peer = this.host.recordPeerAddress ? socket.remoteAddress : undefined;
+    return peer ? withAttribute(attributes, ATTR_NETWORK_PEER_ADDRESS, peer) : attributes;
   }
 
   /** Follows a new connection until it is ready (at once if it already is) or fails. */
@@ -308,13 +305,16 @@ export class HttpConnections {
     if (this.opening.has(socket) || this.tracker.get(socket) || !this.host.claim(socket)) return;
     const { address, port } = serverOf(request, socket, poolName);
     const server = this.host.attributes(address, port);
-    this.opening.set(socket, { server, waitStartedAt, started: undefined });
+    const opening = new ConnectionRecord(server) as Opening;
+    opening.waitStartedAt = waitStartedAt;
+    this.opening.set(socket, opening);
     // TLS over a tunnel is not announced as a socket of its own: the tunnel's phases are the connection's.
     if (!this.host.claimSocket(socket, server) && socket._parent) this.host.claimSocket(socket._parent, server);
     // A request that says `Connection: close` ends its connection: no 'free' nor idle timeout will come.
     this.watch(socket, request.shouldKeepAlive !== false);
+    // on(), not once(): one listener shared by every socket, taken back when it fires (no wrapper per socket).
     if (isReady(socket)) this.socketReady(socket);
-    else socket.once(readyEvent(socket), this.onReady);
+    else socket.on(readyEvent(socket), this.onReady);
   }
 
   private watch(socket: SocketLike, keptAlive: boolean): void {
@@ -328,17 +328,19 @@ export class HttpConnections {
 
   /** A new connection is ready for its first request: created, and that request's wait ends. */
   private socketReady(socket: SocketLike): void {
+    socket.removeListener(readyEvent(socket), this.onReady);
     const opening = this.opening.get(socket);
     if (!this.active || !opening) return;
     this.opening.delete(socket);
     const attributes = this.connectionAttributes(opening.server, socket);
     const state = this.tracker.created(socket, attributes);
-    const record = new ConnectionRecord();
-    state.extra = record;
-    this.host.httpInstruments.timeInQueue.record(seconds(opening.waitStartedAt, performance.now()), attributes);
-    if (opening.started) {
+    state.extra = opening; // its record from now on
+    this.host.httpInstruments.timeInQueue.record(seconds(opening.waitStartedAt, state.readyAt), attributes); // readyAt: now
+    const started = opening.started;
+    if (started) {
+      opening.started = undefined;
       this.tracker.used(socket);
-      record.sent(opening.started);
+      opening.sent(started);
     }
   }
 
@@ -378,20 +380,23 @@ export class HttpConnections {
       );
       return;
     }
-    if (!this.tracker.get(socket)) return;
-    if (this.errors.has(socket) || closeErrorType(socket) === undefined) this.closeConnection(socket, closedAt);
+    const open = this.tracker.get(socket);
+    if (!open) return;
+    if ((open.extra as ConnectionRecord | undefined)?.errorType !== undefined || closeErrorType(socket) === undefined) this.closeConnection(socket, closedAt);
     else process.nextTick(guard(this.host.diag, 'connection closed', () => this.closeConnection(socket, closedAt)));
   }
 
   private closeConnection(socket: SocketLike, closedAt: number): void {
     if (!this.active) return;
-    const type = this.errors.get(socket) ?? closeErrorType(socket);
     const open = this.tracker.get(socket);
     if (!open) return;
-    const cause = closeCauseOf(socket, open.extra as ConnectionRecord | undefined, open.inFlight === 0, type);
+    const record = open.extra as ConnectionRecord | undefined;
+    const type = record?.errorType ?? closeErrorType(socket);
+    const cause = closeCauseOf(socket, record, open.inFlight === 0, type);
     const state = this.tracker.closed(socket, cause);
     if (!state) return;
-    const attributes = type === undefined ? state.attributes : { ...state.attributes, [ATTR_ERROR_TYPE]: type };
+    this.host.release(socket);
+    const attributes = type === undefined ? state.attributes : withAttribute(state.attributes, ATTR_ERROR_TYPE, type);
     this.host.httpInstruments.connectionDuration.record(seconds(state.readyAt, closedAt), attributes);
   }
 }

@@ -48,6 +48,7 @@ export class HttpConnectionInstrumentation extends HttpClientInstrumentationBase
       attributes: (address: string | undefined, port: number | undefined): Attributes => this.connectionAttributes(address, port),
       claimSocket: (socket: object, attributes: Attributes): boolean => this.claimSocket(socket, attributes),
       claim: (subject: object): boolean => this.claim(subject),
+      release: (subject: object): void => this.releaseClaim(subject),
     };
   }
 

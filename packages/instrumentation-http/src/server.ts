@@ -15,6 +15,27 @@ export interface ServerIdentity {
 }
 
 /**
+ * The identities found from a host and its agent's name for the origin (a
+ * pure function of both), so that each new connection of a known origin
+ * normalises nothing. Bounded: the table starts over when full.
+ */
+const MAX_IDENTITIES = 1024;
+let identities = new Map<string, Map<string, ServerIdentity>>();
+let identityCount = 0;
+
+function remember(host: string, name: string, identity: ServerIdentity): ServerIdentity {
+  if (identityCount >= MAX_IDENTITIES) {
+    identities = new Map();
+    identityCount = 0;
+  }
+  let byName = identities.get(host);
+  if (byName === undefined) identities.set(host, (byName = new Map()));
+  byName.set(name, identity);
+  identityCount += 1;
+  return identity;
+}
+
+/**
  * @param poolName the agent's name for the socket's origin, when the caller
  *   already found it; otherwise the agent's lists are searched for the socket
  */
@@ -22,8 +43,13 @@ export function serverOf(request: ClientRequestLike, socket: SocketLike, poolNam
   const host = typeof request.host === 'string' ? request.host : undefined;
   const agent = isAgent(request.agent) ? request.agent : undefined;
   const name = poolName ?? nameHolding(agent?.sockets, socket);
+  if (host !== undefined && name !== undefined) {
+    const known = identities.get(host)?.get(name);
+    if (known !== undefined) return known;
+    const port = portInPoolName(name, host);
+    if (port !== undefined) return remember(host, name, { address: serverAddress(host), port });
+  }
   const port =
-    (name !== undefined ? portInPoolName(name, host) : undefined) ??
     portInHostHeader(request, host) ??
     serverPort(agent?.defaultPort) ??
     defaultPortOf(typeof request.protocol === 'string' ? request.protocol : undefined);

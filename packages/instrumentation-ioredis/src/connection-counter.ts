@@ -23,6 +23,7 @@ import {
   type ConnectionInstruments,
   type ConnectionState,
   type DbConnectionInstruments,
+  withAttribute,
 } from '@connmetrics/core';
 import { isFatalHandshakeCommand, isHousekeeping } from './command-kind';
 import { ConnectAttempts, socketOf, type ConnectAttempt } from './connect-attempts';
@@ -122,7 +123,7 @@ export class RedisConnectionCounter {
     }
     attempt.settled = true;
     const attributes = this.host.attributesOf(client, socket);
-    this.host.connectionInstruments.failed.add(1, { ...attributes, [ATTR_ERROR_TYPE]: failureType(attempt, socket) });
+    this.host.connectionInstruments.failed.add(1, withAttribute(attributes, ATTR_ERROR_TYPE, failureType(attempt, socket)));
     if (socket) this.host.claimSocket(socket, attributes);
   }
 

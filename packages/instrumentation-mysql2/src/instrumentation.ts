@@ -24,6 +24,7 @@ import {
   type DbServerTarget,
   type PoolCounts,
   type PoolEntry,
+  withAttribute,
 } from '@connmetrics/core';
 import { FIRST_VERSION_WITH_CHANNELS, MySQL2Channel, type ConnectContext, type PoolConnectContext } from './channels';
 import { Checkouts, type Checkout } from './checkouts';
@@ -292,7 +293,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     const attributes = this.dbAttributes(target, dbSystemName(undefined, connection?._isMariaDB), pool?.attributes.name);
     // DNS, TCP and TLS up to the failure, when the module patch named the connection.
     if (connection?.stream) this.claimSockets(connection.stream, attributes);
-    this._connectionInstruments.failed.add(1, { ...attributes, [ATTR_ERROR_TYPE]: errorType });
+    this._connectionInstruments.failed.add(1, withAttribute(attributes, ATTR_ERROR_TYPE, errorType));
   }
 
   /** The handshake and authentication are done: a connection no pool owns is created now (a pooled one at its checkout). */
@@ -484,7 +485,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
   private withPeer(attributes: Attributes, connection: MySQL2Connection): Attributes {
     const peer = connection.stream?.remoteAddress;
     if (!this._config.recordPeerAddress || !peer) return attributes;
-    return { ...attributes, [ATTR_NETWORK_PEER_ADDRESS]: peer };
+    return withAttribute(attributes, ATTR_NETWORK_PEER_ADDRESS, peer);
   }
 }
 

@@ -14,6 +14,7 @@ import {
   reportFailure,
   type ChannelHandlers,
   type DbServerTarget,
+  withAttribute,
 } from '@connmetrics/core';
 import type { PgClient, PgPool } from './internal-types';
 import { patchLoadedCopies, pgModuleDefinitions, type CheckoutStart, type PgHooks } from './patches';
@@ -229,6 +230,6 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
   private withPeer(attributes: Attributes, client: PgClient): Attributes {
     const peer = client.connection?.stream?.remoteAddress;
     if (!this._config.recordPeerAddress || !peer) return attributes;
-    return { ...attributes, [ATTR_NETWORK_PEER_ADDRESS]: peer };
+    return withAttribute(attributes, ATTR_NETWORK_PEER_ADDRESS, peer);
   }
 }

@@ -23,6 +23,7 @@ import {
   type PoolEntry,
   type PoolRegistry,
   type PoolTimings,
+  withAttribute,
 } from '@connmetrics/core';
 import { ConnectAttempt, type AttemptObserver } from './connect-attempt';
 import { ConnectionLifetime, type LifetimeObserver } from './connection-lifetime';
@@ -176,7 +177,7 @@ export class PgConnections {
     const pending = this.attempts.get(attempt.client);
     if (!pending) return;
     this.attempts.delete(attempt.client);
-    this.host.connectionInstruments.failed.add(1, { ...pending.attributes, [ATTR_ERROR_TYPE]: errorType });
+    this.host.connectionInstruments.failed.add(1, withAttribute(pending.attributes, ATTR_ERROR_TYPE, errorType));
   }
 
   /** Follows a ready (or adopted) connection until it closes; once per connection. */

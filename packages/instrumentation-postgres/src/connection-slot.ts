@@ -27,6 +27,7 @@ import {
   type CountedPool,
   type DbServerTarget,
   type PoolTimings,
+  withAttribute,
 } from '@connmetrics/core';
 import { ERROR_TYPE_CONNECT_TIMEOUT, ERROR_TYPE_CONNECTION_CLOSED, postgresErrorType } from './error-type';
 import type { SlotEvents } from './patches';
@@ -240,7 +241,7 @@ export class ConnectionSlot implements SlotEvents, SlotView {
 
   private failed(attempt: Attempt, errorType: string): void {
     if (!this.entry.counted()) return;
-    this.host.connectionInstruments().failed.add(1, { ...attempt.attributes, [ATTR_ERROR_TYPE]: errorType });
+    this.host.connectionInstruments().failed.add(1, withAttribute(attempt.attributes, ATTR_ERROR_TYPE, errorType));
     if (errorType === ERROR_TYPE_CONNECT_TIMEOUT) this.host.timings.timedOut(this.entry);
   }
 

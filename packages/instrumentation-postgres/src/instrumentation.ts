@@ -15,6 +15,7 @@ import {
   type ChannelHandlers,
   type CountedPool,
   type DbServerTarget,
+  withAttribute,
 } from '@connmetrics/core';
 import { NET_CLIENT_SOCKET, type ClientSocketMessage } from './channels';
 import { ConnectionSlot, type SlotHost } from './connection-slot';
@@ -161,7 +162,7 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
       attributes: (pool, target) => this.postgresAttributes(pool, target),
       withPeer: (attributes, socket) => {
         const peer = socket?.remoteAddress;
-        return this._config.recordPeerAddress && peer ? { ...attributes, [ATTR_NETWORK_PEER_ADDRESS]: peer } : attributes;
+        return this._config.recordPeerAddress && peer ? withAttribute(attributes, ATTR_NETWORK_PEER_ADDRESS, peer) : attributes;
       },
       expectSocket: (claim) => this.sockets.expect(claim),
       claimSocket: (socket, attributes) => {

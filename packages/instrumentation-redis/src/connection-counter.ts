@@ -20,6 +20,7 @@ import {
   type ConnectionInstruments,
   type ConnectionState,
   type DbConnectionInstruments,
+  withAttribute,
 } from '@connmetrics/core';
 import { isClientTimeout, isOrderlyServerClose, isReplyError, redisErrorType } from './error-type';
 import type { RedisClient } from './redis-shapes';
@@ -283,13 +284,13 @@ export class RedisConnectionCounter {
   }
 
   private reuseFailed(connection: Connection, type: string): void {
-    this.host.connectionInstruments.reuseFailed.add(1, { ...connection.attributes, [ATTR_ERROR_TYPE]: type });
+    this.host.connectionInstruments.reuseFailed.add(1, withAttribute(connection.attributes, ATTR_ERROR_TYPE, type));
   }
 
   /** A failed attempt, counted by the instance that claims `subject` (what every instance sees of it). */
   private failed(record: ClientRecord, error: unknown, subject: object): void {
     if (!this.tracker.claim(subject)) return;
-    this.host.connectionInstruments.failed.add(1, { ...this.attributes(record), [ATTR_ERROR_TYPE]: redisErrorType(error) });
+    this.host.connectionInstruments.failed.add(1, withAttribute(this.attributes(record), ATTR_ERROR_TYPE, redisErrorType(error)));
   }
 
   private record(clientId: string): ClientRecord {

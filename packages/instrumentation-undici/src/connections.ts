@@ -17,6 +17,7 @@ import {
   type ConnectionInstruments,
   type ConnectionState,
   type HttpConnectionInstruments,
+  withAttribute,
 } from '@connmetrics/core';
 import { Attempts } from './attempts';
 import type { ConnectMessage, ConnectParams, RequestErrorMessage, RequestMessage } from './channels';
@@ -94,8 +95,9 @@ export class UndiciConnections {
     }
     const connection = socket as UndiciSocket;
     const server = attempt?.attributes ?? this.host.attributes(connectParams);
-    const attributes: Attributes = { ...server, [ATTR_NETWORK_PROTOCOL_VERSION]: protocolVersion(connection) };
-    if (this.host.recordPeerAddress && connection.remoteAddress) attributes[ATTR_NETWORK_PEER_ADDRESS] = connection.remoteAddress;
+    // One shared set per server, version and peer (see core's attribute-sets).
+    let attributes = withAttribute(server, ATTR_NETWORK_PROTOCOL_VERSION, protocolVersion(connection));
+    if (this.host.recordPeerAddress && connection.remoteAddress) attributes = withAttribute(attributes, ATTR_NETWORK_PEER_ADDRESS, connection.remoteAddress);
     this.host.own(socket);
     this.host.claimSocket(socket, server);
     // A socket handed from a proxy's Client to the target's (a tunnel) arrives here a second time.
@@ -109,7 +111,7 @@ export class UndiciConnections {
     const attempt = this.attempts.find(message.connector, message.connectParams);
     if (attempt?.suppressed) return;
     const server = attempt?.attributes ?? this.host.attributes(message.connectParams);
-    this.host.connectionInstruments.failed.add(1, { ...server, [ATTR_ERROR_TYPE]: errorType(message.error) });
+    this.host.connectionInstruments.failed.add(1, withAttribute(server, ATTR_ERROR_TYPE, errorType(message.error)));
   }
 
   requestCreated(request: object): void {
