@@ -43,8 +43,8 @@ const poolTotal = (snapshot: MetricsSnapshot) => snapshot.sum('fixture.pool.tota
 
 describe('pg.Pool', () => {
   test('max 3, 30 queries at once: created 3, reused 27; pending_requests rises and returns to 0; used + idle = totalCount at every collection', async () => {
-    const { snapshots, values } = await runPgFixture<{ collections: number; backends: number }>('pool.js', 'parallel');
-    const name = 'parallel';
+    const { snapshots, values } = await runPgFixture<{ collections: number; backends: number; name: string }>('pool.js', 'parallel');
+    const name = values.name; // the pool's application_name, the fixture's own
     const during = Object.keys(snapshots)
       .filter((key) => key.startsWith('during-'))
       .map((key) => snapshots[key]!);
@@ -269,16 +269,17 @@ describe('pg.Pool', () => {
   });
 
   test('connections reset (RST): error{ECONNRESET}; a reused checkout whose query broke is one reuse failure, an idle one none', async () => {
-    const { snapshots, values } = await runPgFixture<{ queryError: SeenError; poolErrors: string[] }>('pool.js', 'reset');
+    const { snapshots, values } = await runPgFixture<{ queryError: SeenError; poolErrors: string[]; names: { busy: string; idle: string } }>('pool.js', 'reset');
     expect(values.queryError).toMatchObject({ code: 'ECONNRESET' });
     expect(values.poolErrors).toEqual(['ECONNRESET']);
     const reset = snapshots.reset!;
-    for (const name of ['reset-busy', 'reset-idle']) {
+    const { busy, idle } = values.names;
+    for (const name of [busy, idle]) {
       expect(reset.sum(CLOSED, { ...pool(name), [CLOSE_REASON]: 'error', [ERROR_TYPE]: 'ECONNRESET' })).toBe(1);
       expect(reset.sum(CLOSED, pool(name))).toBe(1);
     }
-    expect(reset.sum(REUSE_FAILED, { ...pool('reset-busy'), [ERROR_TYPE]: 'ECONNRESET' })).toBe(1);
+    expect(reset.sum(REUSE_FAILED, { ...pool(busy), [ERROR_TYPE]: 'ECONNRESET' })).toBe(1);
     expect(reset.sum(REUSE_FAILED)).toBe(1);
-    expect([reset.count(USES, pool('reset-busy')), reset.histogramSum(USES, pool('reset-busy'))]).toEqual([1, 2]);
+    expect([reset.count(USES, pool(busy)), reset.histogramSum(USES, pool(busy))]).toEqual([1, 2]);
   });
 });

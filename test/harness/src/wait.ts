@@ -1,5 +1,12 @@
+/**
+ * How long a wait may take before it fails. Only a failing wait ever takes
+ * this long, so it is far above what the awaited event needs on a loaded
+ * machine (a second copy of the suite running on the same 2 cores).
+ */
+export const WAIT_TIMEOUT_MS = 15_000;
+
 /** Waits for a condition to hold, polling; rejects with `message` after `timeoutMs`. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, message: string, timeoutMs = 5000): Promise<void> {
+export async function waitFor(condition: () => boolean | Promise<boolean>, message: string, timeoutMs = WAIT_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for: ${message}`);
