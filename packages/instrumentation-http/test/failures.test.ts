@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
-import { certs, refusedPort, sameWithAndWithout, startHttpServer, waitFor, type TestServer } from '@connmetrics/test-harness';
+import { certs, refusedPort, sameWithAndWithout, startHttpServer, waitFor, watchConnections, type TestServer } from '@connmetrics/test-harness';
 import {
   CONNECT,
   CREATED,
@@ -31,13 +31,25 @@ function describeError(error: Error & Record<string, unknown>): Record<string, u
   return { type: error.constructor.name, name, message: message.replace(/^[0-9A-F]{16}:/, ''), code, errno, syscall, hostname, address };
 }
 
-/** Makes one request and reports what the application saw, once it has all settled. */
+/**
+ * Makes one request and reports what the application saw, once it has all
+ * settled: its request or response has ended and, when either failed, its
+ * socket has closed (the instrumentation records a failed attempt, its phases
+ * and a lifetime there). A socket kept alive after a success stays open.
+ */
 function attempt(url: string, options: https.RequestOptions = {}, onRequest?: (request: http.ClientRequest) => void): Promise<Outcome> {
   const target = new URL(url);
   const module = target.protocol === 'https:' ? https : http;
+  const connections = watchConnections();
   return new Promise((resolve) => {
     const outcome: Outcome = { events: [] };
-    const done = () => setTimeout(() => resolve(outcome), 20);
+    const done = () => {
+      if (outcome.requestError || outcome.responseError) void connections.closed().then(() => resolve(outcome));
+      else {
+        connections.stop();
+        resolve(outcome);
+      }
+    };
     const request = module.get(target, options, (response) => {
       outcome.events.push('response');
       outcome.status = response.statusCode;
@@ -55,6 +67,7 @@ function attempt(url: string, options: https.RequestOptions = {}, onRequest?: (r
         done();
       });
     });
+    request.on('socket', (socket) => connections.add(socket)); // a reused socket too
     request.on('error', (error) => {
       outcome.events.push('request error');
       outcome.requestError = describeError(error as Error & Record<string, unknown>);
@@ -135,8 +148,8 @@ describe('failures', () => {
   test('a server that destroys the socket mid-response: ECONNRESET on the connection, the same "aborted" for the application', async () => {
     const midResponse = http.createServer((_request, response) => {
       response.writeHead(200, { 'content-length': '100' });
-      response.write('partial');
-      setTimeout(() => response.socket?.destroy(), 20);
+      // Destroyed once the partial body is handed to the OS: the client reads it, then the end.
+      response.write('partial', () => response.socket?.destroy());
     });
     await new Promise<void>((resolve) => midResponse.listen(0, '127.0.0.1', resolve));
     closers.push(() => new Promise((resolve) => midResponse.close(resolve)));

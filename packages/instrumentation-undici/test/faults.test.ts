@@ -1,4 +1,4 @@
-import { captureDiag, certs, refusedPort, startHttpServer, throwingMeterProvider, type TestServer } from '@connmetrics/test-harness';
+import { captureDiag, certs, refusedPort, startHttpServer, throwingMeterProvider, watchConnections, type TestServer } from '@connmetrics/test-harness';
 import * as undici from 'undici';
 import { UndiciConnectionInstrumentation } from '../src';
 
@@ -18,6 +18,7 @@ describe('a metric recorder that throws', () => {
     const logged = captureDiag();
     const instrumentation = new UndiciConnectionInstrumentation();
     instrumentation.setMeterProvider(throwingMeterProvider());
+    const connections = watchConnections();
     try {
       const pool = new undici.Pool(server.origin);
       const tlsClient = new undici.Client(tlsServer.origin, { connect: { ca: certs.ca } });
@@ -29,7 +30,8 @@ describe('a metric recorder that throws', () => {
       await expect(undici.request(`http://127.0.0.1:${refused}/`)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
       await pool.close();
       await tlsClient.close();
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // The refused socket's connect time is recorded at its close, after undici reported the error.
+      await connections.closed();
       // Each failing recording logs one error, however often it failed (the guarded Meter of core
       // catches it at the instrument): two connections (created, used, closed), one refused
       // attempt, one DNS lookup, one TLS handshake, one request that waited per connection.
@@ -66,6 +68,7 @@ describe('a metric recorder that throws', () => {
           .sort(),
       );
     } finally {
+      connections.stop();
       instrumentation.disable();
       logged.restore();
     }

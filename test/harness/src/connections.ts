@@ -45,7 +45,7 @@ export function watchConnections(): ConnectionWatch {
   const open = new Set<Closable>();
   const seen = new WeakSet<object>();
   const refusedPorts = new Map<number, number>();
-  let settle: (() => void) | undefined;
+  const waiters = new Set<() => void>();
 
   const add = (closable: Closable) => {
     if (seen.has(closable)) return;
@@ -57,7 +57,7 @@ export function watchConnections(): ConnectionWatch {
       open.delete(closable);
       const error = (closable as SocketLike).errored;
       if (error?.code === 'ECONNREFUSED' && typeof error.port === 'number') refusedPorts.set(error.port, (refusedPorts.get(error.port) ?? 0) + 1);
-      if (open.size === 0) settle?.();
+      if (open.size === 0) for (const settle of [...waiters]) settle();
     });
   };
   const onSocket = (message: unknown) => {
@@ -89,11 +89,16 @@ export function watchConnections(): ConnectionWatch {
       stop();
       if (open.size > 0) {
         await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`timed out waiting for ${open.size} connection(s) to close`)), timeoutMs);
-          settle = () => {
+          const settle = () => {
             clearTimeout(timer);
+            waiters.delete(settle);
             resolve();
           };
+          const timer = setTimeout(() => {
+            waiters.delete(settle);
+            reject(new Error(`timed out waiting for ${open.size} connection(s) to close`));
+          }, timeoutMs);
+          waiters.add(settle);
         });
       }
       // Libraries re-emit a socket's close on their own objects with nextTick or setImmediate (ioredis, pg-pool).
