@@ -39,7 +39,7 @@ export async function gaugeSettles(
   await waitFor(async () => {
     last = openConnections(await metrics.collect(), filter);
     return last.active === expected.active && last.idle === expected.idle;
-  }, `open connections ${JSON.stringify(expected)}`, 2000).catch((error: Error) => {
+  }, `open connections ${JSON.stringify(expected)}`).catch((error: Error) => {
     throw new Error(`${error.message}; last seen ${JSON.stringify(last)}`);
   });
 }

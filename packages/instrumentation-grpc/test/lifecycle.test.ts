@@ -1,5 +1,6 @@
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import * as http2 from 'node:http2';
+import { waitFor } from '@connmetrics/test-harness';
 import { Http2Channel } from '../src';
 import { echoClient, startEchoServer, unary } from './fixtures/echo-service';
 import { request, startHttp2Server, type Http2TestServer } from './http2-server';
@@ -111,10 +112,12 @@ describe('disable() and enable()', () => {
   test('a session in flight at disable() leaves nothing behind after enable()', async () => {
     const server = await startEchoServer();
     const client = echoClient(`127.0.0.1:${server.port}`);
-    const slow = unary(client, { delayMs: 200 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    const release = server.hold('slow');
+    const slow = unary(client, { text: 'slow' });
+    await waitFor(() => server.calls === 1, 'the call to reach the server'); // in flight until released
     subject.instrumentation.disable();
     subject.instrumentation.enable();
+    release();
     await slow;
     // The stream that started before disable() ends without touching the new state.
     await unary(client);

@@ -32,10 +32,12 @@ describe('streaming and parallel calls on one grpc-js channel', () => {
   test('8 parallel calls: one connection, created 1, reused 7, active while they run', async () => {
     const client = echoClient(`127.0.0.1:${server.port}`);
     await unary(client); // connect first, so that the parallel calls share a ready session
-    const calls = Array.from({ length: 8 }, () => unary(client, { delayMs: 300 }));
+    const release = server.hold('held'); // the 8 calls stay in flight until released
+    const calls = Array.from({ length: 8 }, () => unary(client, { text: 'held' }));
     await waitFor(() => server.calls === 9, 'all 8 calls reached the server');
     const during = await subject.metrics.collect();
     expect(openConnections(during, grpcConnection(server.port))).toEqual({ active: 1, idle: 0 });
+    release();
     await Promise.all(calls);
     await gaugeSettles(subject.metrics, { active: 0, idle: 1 }, grpcConnection(server.port));
     const after = await subject.metrics.collect();
@@ -58,11 +60,13 @@ describe('streaming and parallel calls on one grpc-js channel', () => {
 
   test('a long server stream keeps its connection active; closing the client ends it', async () => {
     const client = echoClient(`127.0.0.1:${server.port}`);
-    const stream = serverStream(client, { count: 3, delayMs: 200 });
+    const release = server.hold('stream'); // the stream answers once released
+    const stream = serverStream(client, { count: 3 });
     await waitFor(() => server.calls === 1, 'the stream reached the server');
     expect(openConnections(await subject.metrics.collect())).toEqual({ active: 1, idle: 0 });
     await unary(client); // a second call beside the stream: same connection, reused
     expect(openConnections(await subject.metrics.collect())).toEqual({ active: 1, idle: 0 });
+    release();
     expect(await stream).toHaveLength(3);
     await gaugeSettles(subject.metrics, { active: 0, idle: 1 });
     client.close();
