@@ -11,6 +11,8 @@ export interface TcpProxy {
   readonly port: number;
   /** Connections the proxy accepted so far (the server's view, through the proxy). */
   readonly accepted: number;
+  /** `address:port` of each open connection to the server, as the server sees its client (CLIENT LIST addr=). */
+  upstreamAddresses(): string[];
   /** Resets every open client connection (RST), and closes its upstream side. */
   resetAll(): void;
   close(): Promise<void>;
@@ -43,6 +45,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     get accepted() {
       return accepted;
     },
+    upstreamAddresses: () => [...open].filter(({ upstream }) => upstream.localPort !== undefined).map(({ upstream }) => `${upstream.localAddress}:${upstream.localPort}`),
     resetAll() {
       for (const { client, upstream } of [...open]) {
         client.resetAndDestroy();
