@@ -107,6 +107,12 @@ export interface OtlpReceiver {
   /** `http://127.0.0.1:PORT` of the gRPC server, when started with `grpc: true`. */
   readonly grpcEndpoint: string | undefined;
   readonly exports: readonly ReceivedExport[];
+  /**
+   * Export requests (OTLP/HTTP) that arrived, counted at their headers: what
+   * the endpoint saw of a client even when its body was cut short (a process
+   * that ended while sending).
+   */
+  readonly requests: number;
   /** Bodies that did not decode as an ExportMetricsServiceRequest (answered 400). */
   readonly rejected: ReadonlyArray<{ readonly transport: OtlpTransport; readonly error: string }>;
   /**
@@ -327,6 +333,7 @@ async function readBody(request: http.IncomingMessage): Promise<Buffer> {
 export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const received: ReceivedExport[] = [];
   const rejected: Array<{ transport: OtlpTransport; error: string }> = [];
+  let requests = 0;
   const record = (transport: OtlpTransport, path: string, headers: Record<string, string>, request: PlainRequest) => {
     received.push({ transport, path, headers, points: flatten(request), receivedAt: Date.now() });
   };
@@ -337,6 +344,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
         response.writeHead(404).end();
         return;
       }
+      requests += 1;
       const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim();
       const transport: OtlpTransport = contentType === 'application/json' ? 'http/json' : 'http/protobuf';
       try {
@@ -370,6 +378,9 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     metricsUrl: `${httpEndpoint}${METRICS_PATH}`,
     grpcEndpoint: grpc?.endpoint,
     exports: received,
+    get requests() {
+      return requests;
+    },
     rejected,
     latest() {
       const newest = new Map<string, OtlpPoint>();
@@ -400,6 +411,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     clear() {
       received.length = 0;
       rejected.length = 0;
+      requests = 0;
     },
     async close() {
       server.closeAllConnections();
