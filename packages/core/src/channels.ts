@@ -1,6 +1,6 @@
 import * as diagnosticsChannel from 'node:diagnostics_channel';
 import type { DiagLogger } from '@opentelemetry/api';
-import { guard } from './guard';
+import { reportFailure } from './guard';
 
 /** A diagnostics channel name and the handler for its messages. */
 export type ChannelHandlers = Readonly<Record<string, (message: any) => void>>;
@@ -15,10 +15,17 @@ export class ChannelSubscriptions {
   private active = false;
 
   constructor(handlers: ChannelHandlers, diag: DiagLogger) {
-    this.subscriptions = Object.entries(handlers).map(([name, handler]) => {
-      const guarded = guard(diag, name, handler);
-      return [name, (message: unknown) => guarded(message)] as const;
-    });
+    // One function per channel, the handler guarded in it (no wrapper of a wrapper per message).
+    this.subscriptions = Object.entries(handlers).map(([name, handler]) => [
+      name,
+      (message: unknown) => {
+        try {
+          handler(message);
+        } catch (error) {
+          reportFailure(diag, name, error);
+        }
+      },
+    ] as const);
   }
 
   get subscribed(): boolean {

@@ -79,6 +79,8 @@ export class HttpConnections {
   /** Sockets of requests made under `suppressTracing` (the SDK's own exports). */
   private readonly ignored = new WeakSet<object>();
   private active = true;
+  /** The agent's name for the origin of the last new connection (most applications talk to few origins). */
+  private lastPoolName: string | undefined;
   /** When this bookkeeping began: sockets born earlier (before a disable()) are not its births. */
   private readonly since = performance.now();
   private readonly onReady: Listener<SocketLike>;
@@ -147,7 +149,8 @@ export class HttpConnections {
     const agent = request.agent;
     if (!isAgent(agent)) return; // no agent: the socket is seen when the request is sent
     if (born !== undefined) {
-      const poolName = nameOfNewest(agent.sockets, born);
+      const poolName = nameOfNewest(agent.sockets, born, this.lastPoolName);
+      this.lastPoolName = poolName ?? this.lastPoolName;
       if (poolName !== undefined) {
         if (takesOver(request) || this.suppressed(born)) return;
         this.follow(request, born as SocketLike, this.births.at(born, this.since) ?? performance.now(), poolName);
