@@ -72,7 +72,7 @@ describe('failed connections', () => {
     const silent = net.createServer((socket) => accepted.add(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const port = (silent.address() as { port: number }).port;
-    const client = new undici.Client(`https://127.0.0.1:${port}`, { connectTimeout: 100 });
+    const client = new undici.Client(`https://127.0.0.1:${port}`, { connectTimeout: 500 }); // room for the TCP connect and the ClientHello on a loaded machine
     const error = await client.request({ path: '/', method: 'GET' }).then(() => undefined, (e: unknown) => e);
     expect((error as { code: string }).code).toBe('UND_ERR_CONNECT_TIMEOUT');
     const snapshot = await subject.metrics.collect();
