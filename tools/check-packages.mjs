@@ -12,7 +12,8 @@
 //   source map with its sources, every exports target present, a manifest
 //   with no `workspace:` range and no private package;
 // - the sources compile against the lowest `@opentelemetry/api` of the peer
-//   range (root devDependency `otel-api-lowest`), so the range is honest;
+//   range (root devDependency `otel-api-lowest`), and every runtime
+//   dependency's own API peer range admits that version, so the range is honest;
 // - `npm publish --dry-run` of that tarball succeeds without a warning;
 // - the types of every entry point, against what it really exports at run
 //   time: a scratch TypeScript project installs the tarballs and, under
@@ -27,6 +28,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
+import semver from 'semver';
 import { versionSource } from './generate-versions.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -228,6 +230,25 @@ for (const { dir, rel, pkg } of packages) {
   });
 }
 
+// Compiling is not enough: a dependency may need a newer API at run time
+// (@opentelemetry/instrumentation 0.30x reads `api.logs`, new in 1.10). The
+// lowest version of each package's range must satisfy every runtime
+// dependency's own peer range, so that npm reports a conflict at install
+// time instead of the application failing at start.
+for (const { dir, pkg } of packages) {
+  const range = pkg.peerDependencies?.['@opentelemetry/api'];
+  const lowest = range && semver.minVersion(range)?.version;
+  if (!lowest) continue;
+  const deps = Object.keys(pkg.dependencies ?? {}).filter((dep) => !dep.startsWith('@connmetrics/'));
+  checking(`${pkg.name}: every dependency accepts @opentelemetry/api ${lowest}, the lowest of ${range}`, () => {
+    const refused = deps.flatMap((dep) => {
+      const theirs = readJson(join(dir, 'node_modules', dep, 'package.json')).peerDependencies?.['@opentelemetry/api'];
+      return theirs && !semver.satisfies(lowest, theirs) ? [`${dep} needs ${theirs}`] : [];
+    });
+    return refused.length ? `${refused.join('; ')}: raise the peer range (and otel-api-lowest)` : undefined;
+  });
+}
+
 // ---- tarballs and npm publish --dry-run --------------------------------------
 
 const scratch = mkdtempSync(join(tmpdir(), 'connmetrics-packages-'));
@@ -347,7 +368,21 @@ if (entryPoints.length > 0) {
     const out = {};
     const clean = (keys) => keys.filter((key) => key !== 'default' && key !== 'module.exports' && key !== '__esModule').sort();
     for (const spec of specs) {
-      out[spec] = { require: clean(Object.keys(require(spec))), import: null };
+      const exported = require(spec);
+      // Every instrumentation class constructs (and disables) as a user's setup would.
+      const constructed = [];
+      for (const [key, value] of Object.entries(exported)) {
+        if (!/Instrumentation$/.test(key) || typeof value !== 'function' || /Base$/.test(key)) continue;
+        const instance = new value();
+        instance.disable();
+        if (!(instance instanceof value)) throw new Error(key + ' constructed an inert instance');
+        constructed.push(key);
+      }
+      if (typeof exported.getConnectionInstrumentations === 'function') {
+        for (const instance of exported.getConnectionInstrumentations()) instance.disable();
+        constructed.push('getConnectionInstrumentations()');
+      }
+      out[spec] = { require: clean(Object.keys(exported)), import: null, constructed };
     }
     (async () => {
       for (const spec of specs) out[spec].import = clean(Object.keys(await import(spec)));
@@ -356,7 +391,7 @@ if (entryPoints.length > 0) {
     })().catch((error) => { console.error(error); process.exit(1); });
   `;
   let runtime;
-  checking('entry points load under require() and import()', () => {
+  checking('entry points load under require() and import(), and every instrumentation constructs', () => {
     const run = spawnSync(process.execPath, ['-e', probe], {
       cwd: project,
       encoding: 'utf8',
@@ -364,7 +399,9 @@ if (entryPoints.length > 0) {
     });
     if (run.status !== 0) return run.stderr.trim().split('\n').slice(0, 4).join(' | ');
     runtime = JSON.parse(run.stdout);
-    return undefined;
+    const constructed = Object.values(runtime).flatMap((entry) => entry.constructed);
+    console.log(`# constructed: ${constructed.join(', ')}`);
+    return constructed.length === 0 ? 'no instrumentation class found to construct' : undefined;
   });
 
   if (runtime) {

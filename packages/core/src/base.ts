@@ -4,6 +4,7 @@ import {
   safeExecuteInTheMiddle,
   type InstrumentationModuleDefinition,
 } from '@opentelemetry/instrumentation';
+import { inertInstrumentation, missingApiSupport } from './api-support';
 import { sharedAttributes, withAttribute } from './attribute-sets';
 import { ChannelSubscriptions, type ChannelHandlers } from './channels';
 import { ConnectionClaims } from './claims';
@@ -75,6 +76,14 @@ export abstract class ConnectionInstrumentationBase<
   /** The shared attribute set of each server, for connections that no hook or extra attribute sets apart. */
   declare private _serverSets: Map<string | undefined, Map<number | undefined, Map<string | undefined, Attributes>>> | undefined;
   declare private _serverSetCount: number;
+
+  constructor(instrumentationName: string, instrumentationVersion: string, config: Config) {
+    const problem = missingApiSupport();
+    // Before super(): InstrumentationBase itself throws with such an API. A
+    // derived constructor may return another object instead of calling it.
+    if (problem !== undefined) return inertInstrumentation(instrumentationName, instrumentationVersion, config, problem) as unknown as this;
+    super(instrumentationName, instrumentationVersion, config);
+  }
 
   /** `network.protocol.name` of this instrumentation's connections. */
   protected abstract readonly protocolName: string;

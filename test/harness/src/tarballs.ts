@@ -64,17 +64,18 @@ export function packTarballs(): Promise<Record<string, string>> {
 /**
  * A scratch application with every connmetrics tarball and `dependencies`
  * (from the registry, or npm's cache) installed by npm, once per test process
- * and set of dependencies. Returns its directory; tests copy their own
+ * and set of dependencies (`npmArguments`: extra flags, such as
+ * `--legacy-peer-deps` for an application that forces a peer). Returns its directory; tests copy their own
  * scripts into it.
  */
-export function installScratchApp(dependencies: Record<string, string> = {}): Promise<string> {
-  const key = JSON.stringify(Object.entries(dependencies).sort());
+export function installScratchApp(dependencies: Record<string, string> = {}, npmArguments: readonly string[] = []): Promise<string> {
+  const key = JSON.stringify([Object.entries(dependencies).sort(), npmArguments]);
   let app = apps.get(key);
-  if (!app) apps.set(key, (app = install(dependencies)));
+  if (!app) apps.set(key, (app = install(dependencies, npmArguments)));
   return app;
 }
 
-async function install(dependencies: Record<string, string>): Promise<string> {
+async function install(dependencies: Record<string, string>, npmArguments: readonly string[]): Promise<string> {
   const tarballs = await packTarballs();
   const directory = await temporaryDirectory('connmetrics-app-');
   const files = Object.fromEntries(Object.entries(tarballs).map(([name, path]) => [name, `file:${path}`]));
@@ -82,6 +83,6 @@ async function install(dependencies: Record<string, string>): Promise<string> {
     join(directory, 'package.json'),
     JSON.stringify({ name: 'scratch-app', private: true, dependencies: { ...files, ...dependencies }, overrides: files }, null, 2),
   );
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd: directory, timeout: 240_000 });
+  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...npmArguments], { cwd: directory, timeout: 240_000 });
   return directory;
 }
