@@ -8,7 +8,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { freePort, startOtlpReceiver, startProcess, waitFor, type OtlpReceiver } from '@connmetrics/test-harness';
+import { refusedPort, startOtlpReceiver, startProcess, waitFor, type OtlpReceiver } from '@connmetrics/test-harness';
 import { cleanEnv, warningLines } from './support/env';
 import { FIXTURES } from './support/fixtures';
 
@@ -104,19 +104,19 @@ afterAll(async () => {
 // The runs are independent child processes that mostly wait: run them side by side.
 describe('the application ends on time and sees the same results', () => {
   test.concurrent('endpoint down (connection refused), only the last export at exit meets it', async () => {
-    const refused = await freePort();
+    const refused = await refusedPort();
     const run = await runApp('exporting-app.cjs', { ...AT_EXIT, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${refused}` }, EXPORTER_TIMEOUT_MS);
     expect(summary(run, EXPORTER_TIMEOUT_MS)).toEqual(EXPECTED_RUN);
   });
 
   test.concurrent('endpoint down, exporting every 200 ms while the application works for 1 s', async () => {
-    const refused = await freePort();
+    const refused = await refusedPort();
     const run = await runApp('exporting-app.cjs', { ...EXPORTING, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${refused}` }, EXPORTER_TIMEOUT_MS, 1_000);
     expect(summary(run, EXPORTER_TIMEOUT_MS)).toEqual(EXPECTED_RUN);
   });
 
   test.concurrent('endpoint down, the default exporter timeout, exporting every second while the application works for 2.5 s', async () => {
-    const refused = await freePort();
+    const refused = await refusedPort();
     const run = await runApp(
       'exporting-app.cjs',
       { OTEL_METRIC_EXPORT_INTERVAL: '1000', OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${refused}` },

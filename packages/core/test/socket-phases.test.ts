@@ -1,6 +1,6 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { TestMetrics, certs, freePort, waitFor } from '@connmetrics/test-harness';
+import { TestMetrics, certs, refusedPort, waitFor } from '@connmetrics/test-harness';
 import { createConnectionInstruments } from '../src';
 import {
   acquireSocketPhases,
@@ -76,7 +76,7 @@ describe('socket phases', () => {
   });
 
   test('a refused connect is recorded with error.type when the socket closes', async () => {
-    const refused = await freePort();
+    const refused = await refusedPort();
     claimNextSocketPhases(target);
     const socket = net.connect({ host: '127.0.0.1', port: refused });
     socket.on('error', () => undefined);

@@ -1,15 +1,30 @@
 import { connect, createServer } from 'node:net';
 
-/** A loopback port that was free a moment ago (for a server the test starts on it). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
+/**
+ * Ports for servers a test starts itself (redis-server, postgres, Prometheus)
+ * that must be chosen before the server binds. Below Linux's ephemeral range
+ * (32768–60999): no outgoing connection and no `listen(0)` of this or another
+ * copy of the suite takes one of them between the pick and the bind, which a
+ * port the OS assigned a moment ago cannot promise. Picked at random and
+ * checked free; a collision of two copies needs the same pick within that moment.
+ */
+const PORT_RANGE = { first: 20_000, last: 32_000 } as const;
+
+function bindable(port: number, host: string): Promise<boolean> {
   const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, resolve);
+  return new Promise((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+}
+
+/** A loopback port that is free now, outside the range the OS hands out (for a server the test starts on it). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt += 1) {
+    const port = PORT_RANGE.first + Math.floor(Math.random() * (PORT_RANGE.last - PORT_RANGE.first));
+    if (await bindable(port, host)) return port;
+  }
+  throw new Error(`no free port on ${host} in ${PORT_RANGE.first}-${PORT_RANGE.last} after 50 tries`);
 }
 
 /** Reserved ports below 1024 that nothing on a test machine serves. */
