@@ -8,8 +8,9 @@
  * 'lookup', 'connect', 'secureConnect' and 'close' events, passively: no
  * 'error' listener is ever added, so unhandled errors stay unhandled.
  * Nothing is recorded until a protocol instrumentation claims the socket;
- * the first claim wins, so two instrumentations never record one socket twice,
- * and sockets nobody claims (an exporter's, say) record nothing.
+ * the first claim for a MeterProvider wins, so one socket is never recorded
+ * twice to a provider, an instance on another provider records it too, and
+ * sockets nobody claims (an exporter's, say) record nothing.
  *
  * Not covered by the channel: TLS started on an existing socket
  * (`tls.connect({ socket })`, as PostgreSQL does after SSLRequest). For those,
@@ -44,6 +45,15 @@ const DNS = 1;
 const CONNECT = 2;
 const TLS = 4;
 
+/** A target beyond the first (an instance on another MeterProvider), with what it has recorded. */
+interface ExtraTarget {
+  readonly target: PhaseTarget;
+  emitted: number;
+}
+
+/** The MeterProvider a target records to (targets without claims are one group). */
+const providerOf = (target: PhaseTarget): object | undefined => target.instruments.claims?.provider;
+
 class SocketTimeline {
   readonly startedAt = performance.now();
   lookupAt?: number;
@@ -57,6 +67,8 @@ class SocketTimeline {
   /** What the finished handshake told (`secureConnect`). */
   tlsOutcome?: TlsOutcome;
   target?: PhaseTarget;
+  /** Targets on other MeterProviders; a field of every timeline, so a copy of core can tell it is understood. */
+  more: ExtraTarget[] | undefined = undefined;
   /** No phase is left to follow (its listeners are gone). */
   ended = false;
   private emitted = 0;
@@ -70,21 +82,28 @@ class SocketTimeline {
     readonly followsConnect: boolean,
   ) {}
 
-  /** Records every finished phase not yet recorded, once a target is known. */
+  /** Records every finished phase not yet recorded, to each target known. */
   flush(): void {
     const target = this.target;
     if (!target) return;
+    this.emitted = this.record(target, this.emitted);
+    const more = this.more;
+    if (more !== undefined) for (const extra of more) extra.emitted = this.record(extra.target, extra.emitted);
+  }
+
+  /** Records to `target` the finished phases not in `emitted`; returns what it has recorded now. */
+  private record(target: PhaseTarget, emitted: number): number {
     const { instruments, attributes } = target;
-    if (this.lookupAt !== undefined && !(this.emitted & DNS)) {
-      this.emitted |= DNS;
+    if (this.lookupAt !== undefined && !(emitted & DNS)) {
+      emitted |= DNS;
       let dnsAttributes = attributes;
       if (this.lookupHost) dnsAttributes = withAttribute(dnsAttributes, ATTR_DNS_QUESTION_NAME, this.lookupHost);
       if (this.lookupError) dnsAttributes = withAttribute(dnsAttributes, ATTR_ERROR_TYPE, this.lookupError);
       instruments.dnsLookupDuration.record(seconds(this.startedAt, this.lookupAt), dnsAttributes);
     }
     const connectEnd = this.connectedAt;
-    if ((connectEnd !== undefined || this.connectError) && !(this.emitted & CONNECT)) {
-      this.emitted |= CONNECT;
+    if ((connectEnd !== undefined || this.connectError) && !(emitted & CONNECT)) {
+      emitted |= CONNECT;
       const from = this.lookupAt ?? this.startedAt;
       if (connectEnd !== undefined) {
         instruments.connectDuration.record(seconds(from, connectEnd), attributes);
@@ -92,12 +111,20 @@ class SocketTimeline {
         instruments.connectDuration.record(seconds(from), withAttribute(attributes, ATTR_ERROR_TYPE, this.connectError));
       }
     }
-    if (this.tlsStartedAt !== undefined && (this.secureAt !== undefined || this.tlsError) && !(this.emitted & TLS)) {
-      this.emitted |= TLS;
+    if (this.tlsStartedAt !== undefined && (this.secureAt !== undefined || this.tlsError) && !(emitted & TLS)) {
+      emitted |= TLS;
       const outcome: TlsOutcome = this.tlsError ? { resumed: false, error: this.tlsError } : (this.tlsOutcome ?? { resumed: false });
       const end = this.secureAt ?? performance.now();
       instruments.tlsHandshakeDuration.record(seconds(this.tlsStartedAt, end), tlsHandshakeAttributes(attributes, outcome));
     }
+    return emitted;
+  }
+
+  /** Whether a target on `target`'s MeterProvider has claimed this socket already. */
+  hasProviderOf(target: PhaseTarget): boolean {
+    const provider = providerOf(target);
+    if (this.target !== undefined && providerOf(this.target) === provider) return true;
+    return this.more?.some((extra) => providerOf(extra.target) === provider) ?? false;
   }
 }
 
@@ -106,6 +133,8 @@ interface PhaseRegistry {
   readonly timelines: WeakMap<object, SocketTimeline>;
   readonly users: Set<object>;
   pending: PhaseTarget | undefined;
+  /** Next-socket claims of instances on other MeterProviders than `pending`'s (added in this copy; older ones ignore it). */
+  pendingMore?: PhaseTarget[] | undefined;
   onSocket?: (message: unknown) => void;
 }
 
@@ -216,6 +245,11 @@ function onClientSocket(message: unknown): void {
     if (pending) {
       phases.pending = undefined;
       timeline.target = pending;
+      const more = phases.pendingMore;
+      if (more !== undefined) {
+        phases.pendingMore = undefined;
+        timeline.more = more.map((target) => ({ target, emitted: 0 }));
+      }
     }
   } catch {
     // Timing is best effort; a socket we cannot follow is simply not timed.
@@ -241,18 +275,26 @@ export function releaseSocketPhases(user: object): void {
     diagnosticsChannel.unsubscribe(NET_CLIENT_SOCKET, phases.onSocket);
     phases.onSocket = undefined;
     phases.pending = undefined;
+    phases.pendingMore = undefined;
   }
 }
 
 /**
  * Claims a socket's phases for a target. Phases already finished are recorded
  * now, later ones when they finish. Returns false when the socket was not
- * followed (opened before timing started) or is already claimed.
+ * followed (opened before timing started, or its phases all recorded
+ * already) or is already claimed for the target's MeterProvider.
  */
 export function claimSocketPhases(socket: object, target: PhaseTarget): boolean {
   const timeline = phases.timelines.get(socket);
-  if (!timeline || timeline.target) return false;
-  timeline.target = target;
+  if (!timeline) return false;
+  if (timeline.target === undefined) {
+    timeline.target = target;
+  } else {
+    // A timeline made by an older copy of core has no `more`: its first target stays the only one.
+    if (!('more' in timeline) || timeline.hasProviderOf(target)) return false;
+    (timeline.more ??= []).push({ target, emitted: 0 });
+  }
   try {
     settle(socket, timeline);
   } catch (failure) {
@@ -269,9 +311,20 @@ export function claimSocketPhases(socket: object, target: PhaseTarget): boolean 
  */
 export function claimNextSocketPhases(target: PhaseTarget): void {
   if (phases.users.size === 0) return;
+  const pending = phases.pending;
+  if (pending !== undefined && providerOf(pending) !== providerOf(target)) {
+    // Another instance, on another MeterProvider, claimed the same socket-to-be.
+    const more = (phases.pendingMore ??= []);
+    if (!more.some((other) => providerOf(other) === providerOf(target))) more.push(target);
+    return;
+  }
   phases.pending = target;
+  phases.pendingMore = undefined;
   queueMicrotask(() => {
-    if (phases.pending === target) phases.pending = undefined;
+    if (phases.pending === target) {
+      phases.pending = undefined;
+      phases.pendingMore = undefined;
+    }
   });
 }
 

@@ -2,6 +2,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { TestMetrics, certs, refusedPort, waitFor } from '@connmetrics/test-harness';
 import { createConnectionInstruments } from '../src';
+import { ConnectionClaims } from '../src/claims';
 import {
   acquireSocketPhases,
   claimNextSocketPhases,
@@ -55,6 +56,48 @@ describe('socket phases', () => {
     expect(snapshot.count(DNS, { 'dns.question.name': 'localhost' })).toBe(1);
     expect(snapshot.count(CONNECT, { 'network.protocol.name': 'test' })).toBe(1);
     expect(snapshot.count(TLS_HANDSHAKE, { 'tls.protocol.version': '1.3', 'tls.resumed': false })).toBe(1);
+  });
+
+  const targetOn = (provider: TestMetrics): PhaseTarget => {
+    const claims = new ConnectionClaims('test');
+    claims.provider = provider.meterProvider;
+    claims.active = true;
+    return { instruments: { ...createConnectionInstruments(provider.meterProvider.getMeter('test')), claims }, attributes: { 'network.protocol.name': 'test' } };
+  };
+
+  test('the next-socket claims of instances on two MeterProviders both record the refused connect', async () => {
+    const other = new TestMetrics();
+    try {
+      const refused = await refusedPort(); // before the claims: they lapse at the next microtask
+      claimNextSocketPhases(targetOn(metrics));
+      claimNextSocketPhases(targetOn(other));
+      claimNextSocketPhases(targetOn(other)); // the same provider again: still once
+      const socket = net.connect({ host: '127.0.0.1', port: refused });
+      socket.on('error', () => undefined);
+      await closed(socket);
+      for (const snapshot of [await metrics.collect(), await other.collect()]) {
+        expect(snapshot.count(CONNECT, { 'error.type': 'ECONNREFUSED' })).toBe(1);
+      }
+    } finally {
+      await other.shutdown();
+    }
+  });
+
+  test('instances on two MeterProviders each record a socket’s phases once; a second claim on one provider records nothing', async () => {
+    const other = new TestMetrics();
+    try {
+      const socket = tls.connect({ host: 'localhost', port: port(tlsServer), ca: certs.ca });
+      expect([claimSocketPhases(socket, targetOn(metrics)), claimSocketPhases(socket, targetOn(metrics))]).toEqual([true, false]);
+      await new Promise((resolve) => socket.once('lookup', resolve));
+      // Claimed after the lookup: recorded at the claim; the rest as they finish.
+      expect(claimSocketPhases(socket, targetOn(other))).toBe(true);
+      await closed(socket);
+      for (const snapshot of [await metrics.collect(), await other.collect()]) {
+        expect([snapshot.count(DNS, { 'dns.question.name': 'localhost' }), snapshot.count(CONNECT), snapshot.count(TLS_HANDSHAKE, { 'tls.resumed': false })]).toEqual([1, 1, 1]);
+      }
+    } finally {
+      await other.shutdown();
+    }
   });
 
   test('phases finished before the claim are recorded at the claim', async () => {

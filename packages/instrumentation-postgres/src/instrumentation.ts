@@ -112,6 +112,8 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
     for (const [pool] of this._pools?.live() ?? []) for (const slot of pool.slots) (slot as ConnectionSlot).reset();
     this._tracker?.clear();
     this._sockets?.clear();
+    // A connection checked out before disable() and released after a new enable() records no use_time.
+    this._poolMetrics?.timings.clear();
   }
 
   // --- the patched factory -----------------------------------------------------

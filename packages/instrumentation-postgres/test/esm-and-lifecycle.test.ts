@@ -2,7 +2,7 @@
  * CommonJS and ES module applications, enable()/disable(), and a postgres.js
  * loaded before the instrumentation could patch it.
  */
-import { postgresAddress, requireReachable, CLOSED, CREATED, REUSED, type MetricsSnapshot } from '@connmetrics/test-harness';
+import { postgresAddress, requireReachable, CLOSED, CREATED, DB_USE_TIME, REUSED, type MetricsSnapshot } from '@connmetrics/test-harness';
 import { pool, runPostgresFixture } from './support/fixtures';
 
 const { host, port, database } = postgresAddress();
@@ -53,6 +53,13 @@ test('disable() twice counts nothing; enable() twice counts once again', async (
   expect(counts(snapshots.enabled!)).toEqual({ created: 1, reused: 2, closed: 1 });
   expect(counts(snapshots.disabled!)).toEqual({ created: 1, reused: 2, closed: 1 });
   expect(counts(snapshots['enabled-again']!)).toEqual({ created: 2, reused: 4, closed: 2 });
+});
+
+test('a query in flight across disable() and enable(): no use_time for it, one for each query after', async () => {
+  const { snapshots, values } = await runPostgresFixture<{ warnings: string[] }>('lifecycle.js', 'in-flight-across-disable');
+  expect(values.warnings).toEqual([]);
+  // select 1 before, then the pg_sleep in flight across disable()/enable() (not recorded), then select 1 after.
+  expect(snapshots.after!.count(DB_USE_TIME, pool(NAME))).toBe(2);
 });
 
 test('postgres required before the instrumentation: nothing is counted, and it is said once', async () => {
