@@ -31,7 +31,10 @@ const CLIENTS: Readonly<Record<string, ClientWords>> = {
   '@connmetrics/instrumentation-http': {
     name: 'node:http',
     share: 'share one `http.Agent({ keepAlive: true })` across requests (pass it as `agent`)',
-    idleTimeout: (limit) => `give the agent a \`timeout\` below ${limit}: \`new http.Agent({ keepAlive: true, timeout: … })\` closes sockets idle that long`,
+    // Node's agent destroys an idle socket on the server's FIN without saying why, so the application's own
+    // agent.destroy() of idle sockets looks the same (the close-reason table of the http README).
+    idleTimeout: (limit) =>
+      `give the agent a \`timeout\` below ${limit}: \`new http.Agent({ keepAlive: true, timeout: … })\` closes sockets idle that long (unless these closes were the application's own \`agent.destroy()\`, which node:http reports as the server's)`,
     raise: 'raise the agent\'s `maxSockets`',
   },
   '@connmetrics/instrumentation-pg': {
