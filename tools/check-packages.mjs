@@ -199,7 +199,7 @@ for (const { dir, rel, pkg } of packages) {
   const range = pkg.peerDependencies?.['@opentelemetry/api'];
   if (!range || !existsSync(join(dir, 'tsconfig.json'))) continue;
   checking(`${pkg.name}: sources compile against @opentelemetry/api ${lowestVersion}, the lowest of ${range}`, () => {
-    const lowest = /^(?:\^|>=\s*)(\d+\.\d+\.\d+)/.exec(range)?.[1];
+    const lowest = semver.minVersion(range)?.version;
     if (lowest !== lowestVersion) return `the peer range ${range} must start at ${lowestVersion} (or move otel-api-lowest to its lowest version)`;
     const config = join(tmpdir(), `connmetrics-api-lowest-${process.pid}-${rel.replace(/\W/g, '-')}.json`);
     writeFileSync(
