@@ -92,6 +92,9 @@ async function main() {
   }
 
   const results = [];
+  // Every proxy stays open until the end: a later proxy never gets an earlier one's port, so a
+  // report row (keyed by host:port) belongs to one variant of one scenario only.
+  const proxies = [];
   for (const scenario of selected) {
     if (unavailable[scenario.server]) {
       console.log(`  ${scenario.title}: skipped: ${unavailable[scenario.server]}`);
@@ -100,7 +103,6 @@ async function main() {
     }
     const server = started[scenario.server];
     // One proxy per variant: the reuse report then has a row for each.
-    const proxies = [];
     try {
       const measured = {};
       for (const variant of ['without', 'with']) {
@@ -124,10 +126,9 @@ async function main() {
     } catch (error) {
       console.log(`\n  ${scenario.title}: failed: ${error.stack ?? error}`);
       results.push({ id: scenario.id, title: scenario.title, error: String(error.message ?? error) });
-    } finally {
-      for (const proxy of proxies) await proxy.close();
     }
   }
+  for (const proxy of proxies) await proxy.close();
 
   printReport({ operations: settings.operations, rttMs: settings.rttMs, results });
   printReuseReport(results);
