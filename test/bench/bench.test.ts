@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { runFixture } from '@connmetrics/test-harness';
 
 const SCENARIOS = ['undici-pool', 'fetch', 'http-agent', 'http-churn', 'pg-pool', 'mysql2-pool', 'postgres-pool', 'ioredis-get', 'node-redis-get'];
-const MODES = ['off', 'floor', 'connmetrics', 'upstream'];
+const MODES = ['off', 'floor', 'bookkeeping', 'connmetrics', 'upstream'];
 const QUICK_ROUNDS = 3;
 
 interface RoundResult {
@@ -55,7 +55,7 @@ test('the quick benchmark completes and writes every scenario in every mode', as
   }
 
   const markdown = readFileSync(join(outDirectory, 'bench.md'), 'utf8');
-  const rows = markdown.split('\n').filter((line) => /^\| .* \| (off|floor|connmetrics|upstream) \|/.test(line));
+  const rows = markdown.split('\n').filter((line) => /^\| .* \| (off|floor|bookkeeping|connmetrics|upstream) \|/.test(line));
   expect(rows).toHaveLength(SCENARIOS.length * MODES.length);
   for (const scenario of results.scenarios) expect(markdown).toContain(`| ${scenario.title} | off |`);
   // The floor subscribed the channels of each protocol's real instrumentation (derived from it, not listed here).

@@ -7,6 +7,10 @@
 //                channels subscribed with no-op handlers, the same methods wrapped
 //                with pass-through bodies, no MeterProvider: what any
 //                instrumentation built on these hooks must pay (see installFloor)
+//   bookkeeping  the connmetrics instrumentations with a MeterProvider whose
+//                histograms record nothing: connmetrics' own work (its bookkeeping,
+//                its counters) without the SDK histogram recordings the metric
+//                contract asks for; `connmetrics` minus this is what they cost
 //   connmetrics  the connmetrics instrumentations with a MeterProvider
 //   upstream     the matching @opentelemetry/instrumentation-* with a MeterProvider
 //   both         all of both on one MeterProvider
@@ -21,7 +25,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 
 /** The modes a run measures by default; `both` and `experiment` on request (--modes). */
-export const MODES = ['off', 'floor', 'connmetrics', 'upstream'];
+export const MODES = ['off', 'floor', 'bookkeeping', 'connmetrics', 'upstream'];
 export const KNOWN_MODES = [...MODES, 'both'];
 
 /**
@@ -72,6 +76,32 @@ function createReader() {
     async onShutdown() {}
   }
   return new ManualReader();
+}
+
+const NOOP_HISTOGRAM = Object.freeze({ record() {} });
+
+/**
+ * `meterProvider` with histograms that record nothing (the `bookkeeping`
+ * mode): every other instrument, and every observable callback, is the SDK's.
+ * One Meter per name and version, as the SDK gives (instances share per Meter).
+ */
+function withoutHistograms(meterProvider) {
+  const meters = new Map();
+  return {
+    getMeter(name, version, options) {
+      const key = `${name}@${version ?? ''}`;
+      let meter = meters.get(key);
+      if (meter === undefined) {
+        const inner = meterProvider.getMeter(name, version, options);
+        meter = new Proxy(inner, {
+          get: (target, property) =>
+            property === 'createHistogram' ? () => NOOP_HISTOGRAM : typeof target[property] === 'function' ? target[property].bind(target) : target[property],
+        });
+        meters.set(key, meter);
+      }
+      return meter;
+    },
+  };
 }
 
 /** The node:net channel core's socket-phase timing subscribes, once per process however many instrumentations use it (acquireSocketPhases). */
@@ -139,6 +169,7 @@ export function installMode(mode, protocols) {
   const families = {
     off: [],
     floor: ['floor'],
+    bookkeeping: ['connmetrics'],
     connmetrics: ['connmetrics'],
     upstream: ['upstream'],
     both: ['connmetrics', 'upstream'],
@@ -154,6 +185,7 @@ export function installMode(mode, protocols) {
     const { MeterProvider } = require('@opentelemetry/sdk-metrics');
     reader = createReader();
     meterProvider = new MeterProvider({ readers: [reader] });
+    if (mode === 'bookkeeping') meterProvider = withoutHistograms(meterProvider);
   }
   for (const family of families) {
     for (const protocol of protocols) {
