@@ -77,6 +77,7 @@ const VERSIONED = {
   ioredis: ['ioredis', '@connmetrics/instrumentation-ioredis', '@opentelemetry/instrumentation-ioredis'],
   mysql2: ['mysql2', '@connmetrics/instrumentation-mysql2', '@opentelemetry/instrumentation-mysql2'],
   redis: ['redis', '@connmetrics/instrumentation-redis', '@opentelemetry/instrumentation-redis'],
+  postgres: ['postgres', '@connmetrics/instrumentation-postgres'], // no upstream instrumentation of postgres.js
 };
 
 /** A package's version, from the package.json above its entry point (some packages export no ./package.json). */
