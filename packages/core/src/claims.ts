@@ -41,10 +41,28 @@ function registry(): ClaimRegistry {
  */
 export class ConnectionClaims implements ClaimEntry {
   provider: object | undefined = undefined;
-  active = false;
+  /**
+   * Changes whenever a claim this instance holds may lapse (it was enabled
+   * or disabled, or released a subject): a claim() that returned true stays
+   * true while the epoch is the same, so a caller may keep the answer (the
+   * pools' hot path does, see PoolEntry.counted()).
+   */
+  epoch = 0;
+  private isActive = false;
   private readonly claims = registry().claims;
 
   constructor(readonly name: string) {}
+
+  /** False while disabled: its claims lapse. Read by other copies of core through the `.v1` shape. */
+  get active(): boolean {
+    return this.isActive;
+  }
+
+  set active(active: boolean) {
+    if (active === this.isActive) return;
+    this.isActive = active;
+    this.epoch += 1;
+  }
 
   /**
    * Whether this instance counts `subject` for its MeterProvider: true when
@@ -77,7 +95,10 @@ export class ConnectionClaims implements ClaimEntry {
    */
   release(subject: object): void {
     const entries = this.claims.get(subject);
-    if (entries !== undefined && entries.length === 1 && entries[0] === this) this.claims.delete(subject);
+    if (entries !== undefined && entries.length === 1 && entries[0] === this) {
+      this.claims.delete(subject);
+      this.epoch += 1;
+    }
   }
 
   /** Whether another active instance on this provider owns `subject` (claims nothing). */

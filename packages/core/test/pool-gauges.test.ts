@@ -30,12 +30,18 @@ function instance(meter: Meter, provider: object) {
   const claims = new ConnectionClaims('@connmetrics/test-db');
   claims.provider = provider;
   claims.active = true;
+  /** Times the registry asked for its claim of a pool. */
+  const claimed = { count: 0 };
   const registry = new PoolRegistry<FakePool, { name: string }>({
     name: (pool, source) => {
       pool.named += 1;
       return source?.name ?? 'unnamed';
     },
-    claim: (pool) => claims.claim(pool),
+    claim: (pool) => {
+      claimed.count += 1;
+      return claims.claim(pool);
+    },
+    claimEpoch: () => claims.epoch,
     counts: (pool) => pool.counts,
     ended: (pool) => pool.ended,
     listen: (pool) => void (pool.listeners += 1),
@@ -44,7 +50,7 @@ function instance(meter: Meter, provider: object) {
   const instruments: DbConnectionInstruments = createDbConnectionInstruments(meter);
   const leave = reportPoolGauges(meter, instruments, registry);
   const timings = new PoolTimings(() => instruments);
-  return { claims, registry, timings, leave };
+  return { claims, claimed, registry, timings, leave };
 }
 
 let metrics: TestMetrics;
@@ -201,6 +207,37 @@ describe('PoolTimings', () => {
       snapshot.count(DB_USE_TIME, { [POOL_NAME]: 'orders' }),
       snapshot.sum(DB_TIMEOUTS, { [POOL_NAME]: 'orders' }),
     ]).toEqual([1, 3, 3, 1]);
+  });
+
+  test('a claim is asked once while it holds (no WeakRef read per checkout); a disable hands the recordings over, and back only when the other lapses', async () => {
+    const a = instance(meter, metrics.meterProvider);
+    const b = instance(meter, metrics.meterProvider);
+    const pool = fakePool({ total: 1, idle: 0 });
+    const entries = [a.registry.register(pool, { name: 'orders' }), b.registry.register(pool, { name: 'orders' })] as const;
+    /** `count` checkouts seen by both instances; how many times each asked for its claim meanwhile. */
+    const waits = (count: number) => {
+      const before = [a.claimed.count, b.claimed.count];
+      for (let checkout = 0; checkout < count; checkout += 1) {
+        a.timings.waited(entries[0], performance.now());
+        b.timings.waited(entries[1], performance.now());
+      }
+      return [a.claimed.count - before[0]!, b.claimed.count - before[1]!];
+    };
+    const recorded = async () => (await metrics.collect()).count(DB_WAIT_TIME, { [POOL_NAME]: 'orders' });
+    // a owns it: asked once; b is refused at each checkout (a claim that says no is never kept).
+    expect(waits(5)).toEqual([1, 5]);
+    expect(await recorded()).toBe(5);
+    a.claims.active = false;
+    // The disable changed a's epoch: it asks again (and is refused each time); b asks once and takes it over.
+    expect(waits(4)).toEqual([4, 1]);
+    expect(await recorded()).toBe(9);
+    a.claims.active = true;
+    expect(waits(3)).toEqual([3, 0]); // b keeps it
+    expect(await recorded()).toBe(12);
+    b.claims.active = false;
+    expect(waits(2)).toEqual([1, 2]); // back to a, asked once
+    expect(await recorded()).toBe(14);
+    expect(b.claims.ownedElsewhere(pool)).toBe(true);
   });
 
   test('a connection that closed while checked out is never released; clear() forgets every checkout', () => {

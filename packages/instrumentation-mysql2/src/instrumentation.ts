@@ -133,6 +133,7 @@ export class MySQL2ConnectionInstrumentation extends ConnectionInstrumentationBa
     return (this._pools ??= new PoolRegistry<MySQL2Pool, MySQL2Connection>({
       name: (pool, connection) => this.poolName(pool, connection),
       claim: (pool) => this.claim(pool),
+      claimEpoch: () => this.claimEpoch(),
       counts: poolCounts,
       ended: (pool) => pool._closed === true,
       listen: (pool) => pool.on('release', this.poolReleaseListener),

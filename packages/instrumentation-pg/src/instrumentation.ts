@@ -58,6 +58,7 @@ export class PgConnectionInstrumentation extends ConnectionInstrumentationBase<P
       // Named from its first client seen (PoolEntry.identify), else, at a collection that comes first, from its options.
       name: (pool, client) => this.poolName(pool, client ? clientTarget(client) : poolOptionsTarget(pool.options ?? {})),
       claim: (pool) => this.claim(pool),
+      claimEpoch: () => this.claimEpoch(),
       counts: pgPoolCounts,
       ended: (pool) => pool.ended === true,
       listen: (pool) => pool.on('release', this.poolReleaseListener),

@@ -70,6 +70,7 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
       // Named when first needed (at its first connection): the user's hook runs once per pool.
       name: (pool) => this.poolName(pool.options, pool.target),
       claim: (pool) => this.claim(pool.queues),
+      claimEpoch: () => this.claimEpoch(),
       counts: (pool) => pool.counts(),
     }));
   }
