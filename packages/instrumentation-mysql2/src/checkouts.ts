@@ -20,8 +20,12 @@ export interface Checkout<Attempt> {
   attempt?: Attempt;
 }
 
+/** A context carrying its checkout under a Checkouts' key (a field, not a WeakMap entry: one per checkout, the hot path). */
+type Carrier<Attempt> = PoolConnectContext & { [key: symbol]: Checkout<Attempt> | undefined };
+
 export class Checkouts<Attempt> {
-  private byContext = new WeakMap<PoolConnectContext, Checkout<Attempt>>();
+  /** Replaced by clear(): the checkouts of an earlier enable() are not found again. */
+  private key = Symbol('connmetrics.mysql2.checkout');
   /** Checkouts whose synchronous part runs now, innermost last. */
   private running: Array<Checkout<Attempt>> = [];
   /** Checkouts whose callbacks run now, innermost last. */
@@ -30,14 +34,23 @@ export class Checkouts<Attempt> {
   /** `start`: getConnection() was called. */
   started(context: PoolConnectContext): void {
     const checkout: Checkout<Attempt> = { context, startedAt: performance.now() };
-    this.byContext.set(context, checkout);
+    (context as Carrier<Attempt>)[this.key] = checkout;
     this.running.push(checkout);
   }
 
   /** `end`: getConnection() returned. */
   returned(context: PoolConnectContext): void {
-    const index = this.running.findLastIndex((checkout) => checkout.context === context);
-    if (index !== -1) this.running.splice(index, 1);
+    const running = this.running;
+    if (running[running.length - 1]?.context === context) {
+      running.pop(); // the usual case, without a closure or a splice
+      return;
+    }
+    for (let index = running.length - 2; index >= 0; index -= 1) {
+      if (running[index]!.context === context) {
+        running.splice(index, 1);
+        return;
+      }
+    }
   }
 
   /** The checkout whose synchronous part runs now, if any. */
@@ -47,7 +60,7 @@ export class Checkouts<Attempt> {
 
   /** `asyncStart`: the checkout's callback starts. */
   callbackStarted(context: PoolConnectContext): void {
-    const checkout = this.byContext.get(context);
+    const checkout = (context as Carrier<Attempt>)[this.key];
     if (checkout) this.dispatching.push(checkout);
   }
 
@@ -57,9 +70,10 @@ export class Checkouts<Attempt> {
    * into the checkout that re-dispatched it.
    */
   ended(context: PoolConnectContext): Checkout<Attempt> | undefined {
-    const checkout = this.byContext.get(context);
+    const carrier = context as Carrier<Attempt>;
+    const checkout = carrier[this.key];
     if (!checkout) return undefined;
-    this.byContext.delete(context);
+    carrier[this.key] = undefined; // not `delete`: the context keeps its shape
     const stack = this.dispatching;
     if (stack[stack.length - 1] === checkout) stack.pop();
     const outer = stack[stack.length - 1];
@@ -74,7 +88,7 @@ export class Checkouts<Attempt> {
 
   /** Forgets every checkout (on disable). */
   clear(): void {
-    this.byContext = new WeakMap();
+    this.key = Symbol('connmetrics.mysql2.checkout');
     this.running = [];
     this.dispatching = [];
   }
