@@ -55,7 +55,8 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
   declare private _warnedTooEarly: boolean | undefined;
   declare private _methodWraps: MethodWraps | undefined;
   /** When each query started (held weakly: a query is forgotten with it). */
-  declare private _queryStarts: WeakMap<object, number> | undefined;
+  /** The key under which this instance stamps a query's start on the query itself (a field, not a map entry per query). */
+  private readonly queryStartKey = Symbol('connmetrics.postgres.queryStartedAt');
 
   constructor(config: PostgresConnectionInstrumentationConfig = {}) {
     super(PACKAGE_NAME, PACKAGE_VERSION, config);
@@ -93,9 +94,6 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
     );
   }
 
-  private get queryStarts(): WeakMap<object, number> {
-    return (this._queryStarts ??= new WeakMap());
-  }
 
   /** postgres.js publishes nothing; its sockets are found among every client socket Node announces. */
   protected channelHandlers(): ChannelHandlers {
@@ -128,8 +126,9 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
       },
       slot: (options, queues) => this.newSlot(options, queues),
       uncountedSocket: () => this.sockets.expect({ opened: () => undefined }),
+      // Per query: no closure, no map entry; Reflect.set() cannot throw into postgres.js.
       queryStarted: (query) => {
-        this.queryStarts.set(query, performance.now());
+        if (this._enabled) Reflect.set(query, this.queryStartKey, performance.now());
       },
     });
   }
@@ -171,7 +170,8 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
       claimSocket: (socket, attributes) => {
         this.claimSocket(socket, attributes);
       },
-      queryStartedAt: (query) => (query !== null && typeof query === 'object' ? this._queryStarts?.get(query) : undefined),
+      queryStartedAt: (query) =>
+        query !== null && typeof query === 'object' ? (query as Record<symbol, number | undefined>)[this.queryStartKey] : undefined,
       run: (name, hook) => this.guarded(name, hook),
     });
   }

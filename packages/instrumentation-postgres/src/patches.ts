@@ -71,7 +71,7 @@ export interface FactoryHooks {
   uncountedSocket(): void;
   /** Runs a hook; nothing it throws escapes. */
   run(name: string, hook: () => void): void;
-  /** A query starts (its first `handle()`: postgres.js hands it to the pool a microtask later). */
+  /** A query starts (its first `handle()`: postgres.js hands it to the pool a microtask later). Never throws: called unguarded, per query. */
   queryStarted(query: object): void;
 }
 
@@ -239,10 +239,7 @@ export function wrapFactory(original: ConnectionFactory, hooks: FactoryHooks): C
 function queryHandle(hooks: FactoryHooks) {
   return (original: AnyFunction): AnyFunction =>
     function handle(this: any) {
-      if (this && !this.executed) {
-        const query = this;
-        hooks.run('postgres Query#handle', () => hooks.queryStarted(query));
-      }
+      if (this && !this.executed) hooks.queryStarted(this);
       return original.apply(this, arguments as unknown as unknown[]);
     };
 }
