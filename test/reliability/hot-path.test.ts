@@ -5,9 +5,10 @@
  * add()/record() calls; after a warm-up, 200 uses of one kept connection (or
  * 200 new connections, each used once and closed) are measured in a real
  * process against a real server. A new per-use or per-connection recording,
- * or an attribute object built per use (the SDK hashes every attribute set
- * it is given), changes these numbers and fails here, long before a
- * benchmark would show it.
+ * an attribute object built per use (the SDK hashes every attribute set
+ * it is given), or a WeakRef read per reused use (V8 allocates a set for the
+ * first deref() of each job), changes these numbers and fails here, long
+ * before a benchmark would show it.
  *
  * The table is today's truth. Lanes that remove a per-use recording lower
  * it here in the same change (the lead adjusts it at merge). A new protocol:
@@ -25,6 +26,8 @@ interface HotPath {
   closed: number;
   callsPerUse: Record<string, number>;
   freshAttributesPerUse: Record<string, number>;
+  /** WeakRef deref() calls from connmetrics' packages per use (each allocates V8's keep-during-job set). */
+  weakRefReadsPerUse: number;
 }
 
 /** SDK calls per reused use, by instrument name. Everything else is recorded per connection, at its creation or close. */
@@ -62,6 +65,10 @@ describe.each(Object.keys(SDK_CALLS_PER_REUSED_USE))('%s: a reused use', (protoc
 
   test('builds no attribute object: every recording reuses the connection\'s own', () => {
     expect(run.freshAttributesPerUse).toEqual({});
+  });
+
+  test('reads no WeakRef (a pool\'s claim is kept while it holds)', () => {
+    expect(run.weakRefReadsPerUse).toBe(0);
   });
 });
 
