@@ -151,13 +151,13 @@ export abstract class ConnectionInstrumentationBase<
    * socket that closed): for subjects that are never seen again, since a
    * released subject goes to the first instance that asks next.
    */
+  protected releaseClaim(subject: object): void {
+    this.claims.release(subject);
+  }
+
   /** Changes whenever a claim of this instance may lapse: a true claim() holds while it is the same (see claims.ts). */
   protected claimEpoch(): number {
     return this.claims.epoch;
-  }
-
-  protected releaseClaim(subject: object): void {
-    this.claims.release(subject);
   }
 
   override enable(): void {

@@ -98,9 +98,9 @@ export interface PoolRegistryOptions<Pool extends object, Source extends object 
    * The instrumentation's `claimEpoch()`: while it is unchanged, a pool once
    * claimed stays claimed, and `counted()` answers without reading the pool
    * (a WeakRef's deref() allocates V8's keep-during-job set, about 240 bytes
-   * per checkout). Without it every `counted()` claims again.
+   * per checkout).
    */
-  readonly claimEpoch?: () => number;
+  readonly claimEpoch: () => number;
   /** What the pool holds now, for the gauges; undefined: not reported at this collection. */
   readonly counts: (pool: Pool) => PoolCounts | undefined;
   /** Whether the pool has ended (it is then forgotten and its listeners removed); by default only a collected pool is. */
@@ -158,8 +158,8 @@ export class PoolEntry<Pool extends object, Source extends object = object> impl
 
   /** Whether this instance records the pool's metrics now (a WeakMap look-up; see claims.ts). */
   counted(): boolean {
-    const epoch = this.options.claimEpoch?.();
-    if (epoch !== undefined && epoch === this.countedInEpoch) return true;
+    const epoch = this.options.claimEpoch();
+    if (epoch === this.countedInEpoch) return true;
     const pool = this.ref.deref();
     const counted = pool !== undefined && this.options.claim(pool);
     this.countedInEpoch = counted ? epoch : undefined;

@@ -262,6 +262,7 @@ describe('PoolMetrics', () => {
     const registry = new PoolRegistry<FakePool, { name: string }>({
       name: (_pool, source) => source?.name ?? 'unnamed',
       claim: (pool) => claims.claim(pool),
+      claimEpoch: () => claims.epoch,
       counts: (pool) => pool.counts,
     });
     const poolMetrics = new PoolMetrics(registry);
