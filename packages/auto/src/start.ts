@@ -28,6 +28,7 @@ import { createMetricReaders } from './metric-readers';
 import { createResource } from './resource';
 import { readSettings } from './settings';
 import { reportDestination, startZeroCodeReport } from './report/zero-code';
+import { reportSetupWarnings } from './setup-warnings';
 import { warnOnce } from './warnings';
 
 /** How long the last export on exit may hold the process up. */
@@ -61,6 +62,8 @@ export function startConnectionMetrics(env: Environment = process.env): Connecti
   if (settings.sdkDisabled) return inert('disabled');
   if (settings.logLevel !== undefined) {
     diag.setLogger(new DiagConsoleLogger(), { logLevel: settings.logLevel, suppressOverrideMessage: true });
+  } else {
+    reportSetupWarnings();
   }
 
   const instrumentations = createInstrumentations({}, env);

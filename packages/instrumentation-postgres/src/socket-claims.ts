@@ -7,6 +7,7 @@
  * the same synchronous run is for, and the name lapses at the next microtask
  * (the first read's lapses before the second, which follows an await).
  */
+import { TLSSocket } from 'node:tls';
 
 /** What a socket postgres.js is about to connect is for. */
 export interface SocketClaim {
@@ -14,9 +15,14 @@ export interface SocketClaim {
   opened(socket: object): void;
 }
 
-/** postgres.js sets its own `ssl` field on every TCP socket it connects. */
+/**
+ * postgres.js sets its own `ssl` field on every TCP socket it connects (a
+ * plain net.Socket: TLS comes later, over it). Node's TLSSocket has an own
+ * `ssl` field too (its native handle), so every HTTPS request would look like
+ * postgres.js without the TLSSocket test.
+ */
 function looksLikePostgres(socket: object): boolean {
-  return Object.prototype.hasOwnProperty.call(socket, 'ssl');
+  return Object.prototype.hasOwnProperty.call(socket, 'ssl') && !(socket instanceof TLSSocket);
 }
 
 export class SocketClaims {

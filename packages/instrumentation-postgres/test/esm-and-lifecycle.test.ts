@@ -62,6 +62,12 @@ test('a query in flight across disable() and enable(): no use_time for it, one f
   expect(snapshots.after!.count(DB_USE_TIME, pool(NAME))).toBe(2);
 });
 
+test("HTTPS requests beside postgres.js (Node's TLSSocket has its own `ssl` field too) are not taken for an unpatched postgres.js", async () => {
+  const { snapshots, values } = await runPostgresFixture<{ warnings: string[]; accepted: number }>('lifecycle.js', 'other-tls-sockets');
+  expect(values).toEqual({ warnings: [], accepted: 2 });
+  expect(counts(snapshots.after!)).toEqual({ created: 1, reused: 2, closed: 1 });
+});
+
 test('postgres required before the instrumentation: nothing is counted, and it is said once', async () => {
   const { snapshots, values } = await runPostgresFixture<{ warnings: string[] }>('lifecycle.js', 'loaded-early');
   expect(values.warnings).toHaveLength(1);
