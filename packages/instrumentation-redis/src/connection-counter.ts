@@ -37,25 +37,32 @@ export interface CounterHost {
 }
 
 /** One ready connection of a client. */
-interface Connection {
-  readonly clientId: string;
-  /**
-   * What every instance of the instrumentation sees of this connection (the
-   * message that announced it, or the legacy client's socket): the tracker's
-   * key, so that one instance per MeterProvider counts it (others get an inert state).
-   */
-  readonly key: object;
-  readonly attributes: Attributes;
-  /** Uses in flight that were reuses: each that fails once the connection broke is a reuse failure. */
-  readonly reusesInFlight: Set<object>;
+class Connection {
+  /** A one-command use of it, first or reuse: made once per connection, not per command. */
+  readonly single: Use = { connection: this, count: 1, reuse: false };
+  readonly singleReuse: Use = { connection: this, count: 1, reuse: true };
   /** Set when an error or the server closed it (not the application). */
-  broken: boolean;
+  broken = false;
+  /** Set when the application closed it: its reuses still in flight that fail then are no reuse failures. */
+  closedByApplication = false;
   /**
    * `error.type`s of reuses that failed with a connection error before its close was seen
    * (node-redis may reject the command before the socket's close): reuse failures if it
    * then closes broken, nothing if the application closed it.
    */
-  failedReuses?: string[];
+  failedReuses: string[] | undefined = undefined;
+
+  /**
+   * @param key what every instance of the instrumentation sees of this
+   *   connection (the message that announced it, or the legacy client's
+   *   socket): the tracker's key, so that one instance per MeterProvider
+   *   counts it (others get an inert state)
+   */
+  constructor(
+    readonly clientId: string,
+    readonly key: object,
+    readonly attributes: Attributes,
+  ) {}
 }
 
 /** What is known of one client, by its id. */
@@ -83,13 +90,20 @@ interface ClientRecord {
 
 interface Use {
   readonly connection: Connection;
+  /** How many uses it is (a MULTI transaction: its commands, MULTI and EXEC). */
   readonly count: number;
+  /** Whether it reused the connection: one that fails once the connection broke is a reuse failure. */
+  readonly reuse: boolean;
 }
+
+/** A command's use, on the command's own channel context (or promise): no map entry per command. */
+type UseHolder = Record<symbol, Use | undefined>;
 
 export class RedisConnectionCounter {
   private readonly tracker = new ConnectionTracker(() => this.host.connectionInstruments, () => this.host.diag);
   private records = new Map<string, ClientRecord>();
-  private uses = new WeakMap<object, Use>();
+  /** Per enablement: a use set before a disable() is not this bookkeeping's. */
+  private useKey = Symbol('connmetrics.redis.use');
 
   constructor(private readonly host: CounterHost) {}
 
@@ -102,7 +116,7 @@ export class RedisConnectionCounter {
   clear(): void {
     this.tracker.clear();
     this.records = new Map();
-    this.uses = new WeakMap();
+    this.useKey = Symbol('connmetrics.redis.use');
   }
 
   /** How many clients are known (for leak tests). */
@@ -157,7 +171,7 @@ export class RedisConnectionCounter {
     }
     record.lastFailure = undefined;
     const attributes = this.attributes(record);
-    const connection: Connection = { clientId, key, attributes, reusesInFlight: new Set(), broken: false };
+    const connection = new Connection(clientId, key, attributes);
     record.connection = connection;
     const state = this.tracker.created(key, attributes);
     if (state.counted !== false && typeof createTimeMs === 'number' && this.host.recordConnectionTimes()) {
@@ -182,15 +196,14 @@ export class RedisConnectionCounter {
 
   /** Its reply (or failure) arrived. */
   commandEnded(clientId: string, token: object, failed: boolean, error: unknown, address: unknown, port: unknown): void {
-    const use = this.uses.get(token);
+    const use = (token as UseHolder)[this.useKey];
     if (use) {
       const { connection } = use;
-      this.uses.delete(token);
-      const wasReuse = connection.reusesInFlight.delete(token);
+      (token as UseHolder)[this.useKey] = undefined;
       for (let i = 0; i < use.count; i += 1) this.tracker.released(connection.key);
       // The keep-alive race: a reuse that failed because its connection broke under it (never one of
       // a connection another instance counts: its inert state has no reuse).
-      if (failed && wasReuse) {
+      if (failed && use.reuse && !connection.closedByApplication) {
         if (connection.broken) this.reuseFailed(connection, redisErrorType(error));
         else if (!isReplyError(error)) (connection.failedReuses ??= []).push(redisErrorType(error));
       }
@@ -258,8 +271,11 @@ export class RedisConnectionCounter {
       const state = this.tracker.used(connection.key) ?? this.tracker.adopt(connection.key, this.attributes(record));
       if (state.uses > 1 || !state.observedFromStart) reuse = true;
     }
-    if (reuse) connection.reusesInFlight.add(token);
-    this.uses.set(token, { connection, count });
+    const value = count === 1 ? (reuse ? connection.singleReuse : connection.single) : { connection, count, reuse };
+    const holder = token as UseHolder;
+    // Defined once, not enumerable: the context (or the application's promise) looks the same to everyone else.
+    if (this.useKey in holder) holder[this.useKey] = value;
+    else Object.defineProperty(holder, this.useKey, { value, writable: true, configurable: true, enumerable: false });
   }
 
   /** A successful command of a client first seen after it connected: its connection is adopted, keyed by that command. */
@@ -267,7 +283,7 @@ export class RedisConnectionCounter {
     const record = this.record(clientId);
     record.address = address;
     record.port = port;
-    const connection: Connection = { clientId, key: token, attributes: this.attributes(record), reusesInFlight: new Set(), broken: false };
+    const connection = new Connection(clientId, token, this.attributes(record));
     record.connection = connection;
     this.use(record, connection, token, 1);
     this.commandEnded(clientId, token, false, undefined, address, port);
@@ -278,7 +294,7 @@ export class RedisConnectionCounter {
     if (cause.reason !== CLOSE_REASON_CLIENT_CLOSED) {
       connection.broken = true;
       for (const type of connection.failedReuses ?? []) this.reuseFailed(connection, type);
-    } else connection.reusesInFlight.clear();
+    } else connection.closedByApplication = true;
     connection.failedReuses = undefined;
     this.tracker.closed(connection.key, cause);
   }
