@@ -39,6 +39,17 @@ export class PoolTimings {
     if (pool.counted()) this.instruments().waitTime.record(secondsSince(startedAt), pool.attributes.pool);
   }
 
+  /**
+   * A use the library timed itself (postgres.js 4's query context): its
+   * wait_time and use_time, in seconds.
+   */
+  measured(pool: CountedPool, waitSeconds: number, useSeconds: number): void {
+    if (!pool.counted()) return;
+    const instruments = this.instruments();
+    instruments.waitTime.record(Math.max(0, waitSeconds), pool.attributes.pool);
+    instruments.useTime.record(Math.max(0, useSeconds), pool.attributes.pool);
+  }
+
   /** The connection is handed out from now (its use_time runs until released()). */
   checkedOut(connection: object, pool: CountedPool): void {
     const record = this.out.get(connection);

@@ -15,9 +15,13 @@ import {
   type ChannelHandlers,
   type CountedPool,
   type DbServerTarget,
+  type PoolEntry,
   withAttribute,
 } from '@connmetrics/core';
 import { NET_CLIENT_SOCKET, type ClientSocketMessage } from './channels';
+import { PostgresChannel, type ConnectContext, type PoolEventMessage, type QueryContext } from './v4-channels';
+import { PostgresV4Connections } from './v4-connections';
+import type { V4Pool } from './v4-pools';
 import { ConnectionSlot, type SlotHost } from './connection-slot';
 import { postgresModuleDefinitions, type FactoryHooks } from './patches';
 import { PoolState } from './pool-state';
@@ -45,7 +49,9 @@ const LOADED_TOO_EARLY =
 export class PostgresConnectionInstrumentation extends ConnectionInstrumentationBase<PostgresConnectionInstrumentationConfig> {
   protected readonly protocolName = POSTGRESQL;
   declare private _tracker: ConnectionTracker | undefined;
-  declare private _pools: PoolRegistry<PoolState> | undefined;
+  declare private _pools: PoolRegistry<PoolState | V4Pool> | undefined;
+  /** postgres.js 4, counted from its channels. */
+  declare private _v4: PostgresV4Connections | undefined;
   /** The pool of each `postgres()`, by the queues index.js gives its slots. */
   declare private _poolStates: WeakMap<PostgresQueues, PoolState> | undefined;
   declare private _poolMetrics: PoolMetrics | undefined;
@@ -66,11 +72,12 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
     return (this._tracker ??= new ConnectionTracker(() => this._connectionInstruments, () => this._diag));
   }
 
-  private get pools(): PoolRegistry<PoolState> {
-    return (this._pools ??= new PoolRegistry<PoolState>({
+  private get pools(): PoolRegistry<PoolState | V4Pool> {
+    return (this._pools ??= new PoolRegistry<PoolState | V4Pool>({
       // Named when first needed (at its first connection): the user's hook runs once per pool.
-      name: (pool) => this.poolName(pool.options, pool.target),
-      claim: (pool) => this.claim(pool.queues),
+      name: (pool) => this.poolName(pool instanceof PoolState ? pool.options : undefined, pool.target),
+      // postgres.js 4's pool is one object per server and database, shared by every instance.
+      claim: (pool) => this.claim(pool instanceof PoolState ? pool.queues : pool),
       claimEpoch: () => this.claimEpoch(),
       counts: (pool) => pool.counts(),
     }));
@@ -95,11 +102,35 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
   }
 
 
-  /** postgres.js publishes nothing; its sockets are found among every client socket Node announces. */
+  /**
+   * postgres.js 3 publishes nothing: its sockets are found among every client
+   * socket Node announces. postgres.js 4 publishes its pools' events and
+   * traces its connects and queries.
+   */
   protected channelHandlers(): ChannelHandlers {
     return {
       [NET_CLIENT_SOCKET]: (message: ClientSocketMessage) => this.onClientSocket(message),
+      [PostgresChannel.Pool]: (message: PoolEventMessage) => this.v4.poolEvent(message),
+      [PostgresChannel.ConnectStart]: (context: ConnectContext) => this.v4.connectStarted(context),
+      [PostgresChannel.ConnectAsyncEnd]: (context: ConnectContext) => this.v4.connectEnded(context),
+      [PostgresChannel.QueryAsyncEnd]: (context: QueryContext) => this.v4.queryEnded(context),
     };
+  }
+
+  private get v4(): PostgresV4Connections {
+    const self = this;
+    return (this._v4 ??= new PostgresV4Connections({
+      get tracker() {
+        return self.tracker;
+      },
+      get timings() {
+        return self.poolMetrics.timings;
+      },
+      connectionInstruments: () => this._connectionInstruments,
+      register: (pool) => this.pools.register(pool) as PoolEntry<V4Pool>,
+      attributes: (entry, target) => this.postgresAttributes(entry, target),
+      claim: (subject) => this.claim(subject),
+    }));
   }
 
   protected override _updateMetricInstruments(): void {
@@ -108,9 +139,12 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
   }
 
   protected override onDisabled(): void {
-    for (const [pool] of this._pools?.live() ?? []) for (const slot of pool.slots) (slot as ConnectionSlot).reset();
+    for (const [pool] of this._pools?.live() ?? []) {
+      if (pool instanceof PoolState) for (const slot of pool.slots) (slot as ConnectionSlot).reset();
+    }
     this._tracker?.clear();
     this._sockets?.clear();
+    this._v4?.clear();
     // A connection checked out before disable() and released after a new enable() records no use_time.
     this._poolMetrics?.timings.clear();
   }
@@ -185,11 +219,12 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
     });
   }
 
-  private poolName(options: PostgresOptions, target: DbServerTarget): string {
+  /** `options`: postgres.js 3's parsed options; postgres.js 4 publishes none (the hook gets an empty object). */
+  private poolName(options: PostgresOptions | undefined, target: DbServerTarget): string {
     return poolNameFromHook(
       this._config.poolName,
       defaultPoolName(target),
-      () => ({ options, serverAddress: target.address, serverPort: target.port, database: target.database }),
+      () => ({ options: options ?? {}, serverAddress: target.address, serverPort: target.port, database: target.database }),
       this._diag,
     );
   }

@@ -1,0 +1,202 @@
+/*
+ * The bookkeeping of postgres.js 4, from its channels (see v4-channels.ts).
+ * A use is a query, as with postgres.js 3; `sql.reserve()` and `sql.begin()`
+ * are one use each (their `lease` to `release`), whatever they run. A
+ * connection is created at its pool's `open` event and closes at `close`:
+ * postgres.js's CONNECTION_DESTROYED says it closed it itself (idle timeout,
+ * max lifetime, `sql.end()`), CONNECTION_CLOSED that the server did.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Attributes } from '@opentelemetry/api';
+import {
+  ATTR_ERROR_TYPE,
+  CLOSE_REASON_CLIENT_CLOSED,
+  CLOSE_REASON_ERROR,
+  CLOSE_REASON_SERVER_CLOSED,
+  withAttribute,
+  type CloseCause,
+  type ConnectionInstruments,
+  type ConnectionTracker,
+  type DbServerTarget,
+  type PoolEntry,
+  type PoolTimings,
+} from '@connmetrics/core';
+import { ERROR_TYPE_CONNECTION_CLOSED, postgresErrorType } from './error-type';
+import type { ConnectContext, PoolEventMessage, QueryContext } from './v4-channels';
+import { connectionClosed, connectionKey, targetOf, v4Pool, type V4Pool } from './v4-pools';
+
+/** What the bookkeeping reads from its instrumentation, at each use (a new MeterProvider takes effect). */
+export interface V4Host {
+  readonly tracker: ConnectionTracker;
+  readonly timings: PoolTimings;
+  connectionInstruments(): ConnectionInstruments;
+  /** The pool's entry in the instance's pool registry. */
+  register(pool: V4Pool): PoolEntry<V4Pool>;
+  /** A connection's attributes in its pool. */
+  attributes(entry: PoolEntry<V4Pool>, target: DbServerTarget): Attributes;
+  /** Whether this instance counts `subject` (a message every instance sees). */
+  claim(subject: object): boolean;
+}
+
+/** postgres.js's code when it closed a connection itself. */
+const CONNECTION_DESTROYED = 'CONNECTION_DESTROYED';
+const CONNECTION_ENDED = 'CONNECTION_ENDED';
+
+const CLIENT_CLOSED: CloseCause = Object.freeze({ reason: CLOSE_REASON_CLIENT_CLOSED });
+const SERVER_CLOSED: CloseCause = Object.freeze({ reason: CLOSE_REASON_SERVER_CLOSED });
+
+function closeCause(error: unknown): CloseCause {
+  if (error === undefined || error === null) return CLIENT_CLOSED;
+  const type = postgresErrorType(error);
+  if (type === CONNECTION_DESTROYED || type === CONNECTION_ENDED) return CLIENT_CLOSED;
+  if (type === ERROR_TYPE_CONNECTION_CLOSED) return SERVER_CLOSED;
+  return { reason: CLOSE_REASON_ERROR, errorType: type };
+}
+
+/**
+ * A failure that says the connection broke under the query: the server
+ * ended it (a FATAL error, e.g. 57P01 from pg_terminate_backend), it closed,
+ * or the socket failed. Not the server's answer to the query itself (an
+ * ERROR, such as a syntax error), after which the connection goes on.
+ */
+function brokeConnection(error: unknown): boolean {
+  if (error === null || typeof error !== 'object') return false;
+  const severity = (error as { severity?: unknown }).severity;
+  if (typeof severity === 'string') return severity === 'FATAL' || severity === 'PANIC';
+  const type = postgresErrorType(error);
+  return type === ERROR_TYPE_CONNECTION_CLOSED || /^E[A-Z]+$/.test(type);
+}
+
+interface V4Connection {
+  readonly key: object;
+  readonly entry: PoolEntry<V4Pool>;
+  readonly attributes: Attributes;
+  /** Reserved or in a transaction: its queries are that one use's. */
+  leased: boolean;
+  /**
+   * It closed: kept until the next turn of the event loop, so that the
+   * queries its close settles are not taken for uses of a connection opened
+   * before we were enabled.
+   */
+  closed: boolean;
+}
+
+const asNumber = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+
+export class PostgresV4Connections {
+  private readonly connections = new Map<number, V4Connection>();
+  /** The key under which this instance stamps a connect's start on its context. */
+  private readonly connectStartKey = Symbol('connmetrics.postgres.connectStartedAt');
+
+  constructor(private readonly host: V4Host) {}
+
+  /** Forgets every connection (on disable): those still open are adopted at their next use. */
+  clear(): void {
+    this.connections.clear();
+  }
+
+  connectStarted(context: ConnectContext): void {
+    Reflect.set(context, this.connectStartKey, performance.now());
+  }
+
+  /** A connect ended: create_time when it succeeded, a failed attempt when not. */
+  connectEnded(context: ConnectContext): void {
+    const target = targetOf(context.host, context.port, context.database, context.path);
+    const entry = this.host.register(v4Pool(target));
+    if (context.error !== undefined) {
+      if (!this.host.claim(context)) return;
+      const attributes = withAttribute(this.host.attributes(entry, target), ATTR_ERROR_TYPE, postgresErrorType(context.error));
+      this.host.connectionInstruments().failed.add(1, attributes);
+      return;
+    }
+    const startedAt = asNumber((context as Record<symbol, unknown>)[this.connectStartKey]);
+    if (startedAt !== undefined) this.host.timings.created(entry, startedAt);
+  }
+
+  poolEvent(message: PoolEventMessage): void {
+    const target = targetOf(message.host, message.port, message.database);
+    const pool = v4Pool(target);
+    if (message.stats !== null && typeof message.stats === 'object') pool.stats = message.stats;
+    const id = asNumber(message.connection);
+    if (id === undefined) return;
+    switch (message.event) {
+      case 'open':
+        this.opened(id, pool, target);
+        break;
+      case 'lease':
+        this.leased(id, pool, target, asNumber(message.waited));
+        break;
+      case 'release':
+        this.released(id);
+        break;
+      case 'close':
+        this.closed(id, message.error);
+        break;
+    }
+  }
+
+  /** A query ended: one use of its connection, unless it ran in a lease (or never reached a connection). */
+  queryEnded(context: QueryContext): void {
+    const id = asNumber(context.connection);
+    if (id === undefined) return; // no connection: its failed connect is counted by connectEnded()
+    const connection = this.connections.get(id) ?? this.adopt(id, targetOf(context.host, context.port, context.database));
+    if (connection.leased || connection.closed) return;
+    const { tracker, timings } = this.host;
+    const state = tracker.used(connection.key) ?? tracker.adopt(connection.key, connection.attributes);
+    tracker.released(connection.key);
+    if (state.counted === false) return;
+    const queued = asNumber(context.queued);
+    const sent = asNumber(context.sent);
+    const complete = asNumber(context.complete);
+    if (queued !== undefined && sent !== undefined && complete !== undefined) timings.measured(connection.entry, (sent - queued) / 1000, (complete - sent) / 1000);
+    if (context.error !== undefined && brokeConnection(context.error)) tracker.reuseFailed(connection.key, postgresErrorType(context.error));
+  }
+
+  private opened(id: number, pool: V4Pool, target: DbServerTarget): void {
+    if (this.connections.has(id)) return;
+    const connection = this.track(id, pool, target);
+    this.host.tracker.created(connection.key, connection.attributes);
+  }
+
+  private leased(id: number, pool: V4Pool, target: DbServerTarget, waitedMs: number | undefined): void {
+    const connection = this.connections.get(id) ?? this.adopt(id, target, pool);
+    if (connection.closed) return;
+    const { tracker, timings } = this.host;
+    const state = tracker.used(connection.key) ?? tracker.adopt(connection.key, connection.attributes);
+    connection.leased = true;
+    if (state.counted === false) return;
+    timings.handedOut(connection.key, connection.entry, performance.now() - (waitedMs ?? 0));
+  }
+
+  private released(id: number): void {
+    const connection = this.connections.get(id);
+    if (!connection?.leased) return;
+    connection.leased = false;
+    this.host.tracker.released(connection.key);
+    this.host.timings.released(connection.key);
+  }
+
+  private closed(id: number, error: unknown): void {
+    connectionClosed(id);
+    const connection = this.connections.get(id);
+    if (!connection || connection.closed) return;
+    connection.closed = true;
+    setImmediate(() => {
+      if (this.connections.get(id) === connection) this.connections.delete(id);
+    }).unref();
+    this.host.timings.forget(connection.key);
+    this.host.tracker.closed(connection.key, closeCause(error));
+  }
+
+  /** A connection opened before this instance was enabled, first seen at a use. */
+  private adopt(id: number, target: DbServerTarget, pool: V4Pool = v4Pool(target)): V4Connection {
+    return this.track(id, pool, target);
+  }
+
+  private track(id: number, pool: V4Pool, target: DbServerTarget): V4Connection {
+    const entry = this.host.register(pool);
+    const connection: V4Connection = { key: connectionKey(id), entry, attributes: this.host.attributes(entry, target), leased: false, closed: false };
+    this.connections.set(id, connection);
+    return connection;
+  }
+}
