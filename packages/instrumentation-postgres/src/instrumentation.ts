@@ -130,6 +130,7 @@ export class PostgresConnectionInstrumentation extends ConnectionInstrumentation
       register: (pool) => this.pools.register(pool) as PoolEntry<V4Pool>,
       attributes: (entry, target) => this.postgresAttributes(entry, target),
       claim: (subject) => this.claim(subject),
+      claimNextSocket: (attributes) => this.claimNextSocket(attributes),
     }));
   }
 

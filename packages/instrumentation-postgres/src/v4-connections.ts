@@ -36,6 +36,8 @@ export interface V4Host {
   attributes(entry: PoolEntry<V4Pool>, target: DbServerTarget): Attributes;
   /** Whether this instance counts `subject` (a message every instance sees). */
   claim(subject: object): boolean;
+  /** Claims the DNS and TCP phases of the socket that starts connecting in this synchronous run. */
+  claimNextSocket(attributes: Attributes): void;
 }
 
 /** postgres.js's code when it closed a connection itself. */
@@ -95,8 +97,11 @@ export class PostgresV4Connections {
     this.connections.clear();
   }
 
+  /** postgres.js makes the connect's socket in the same synchronous run (its TLS, upgraded later, is not timed). */
   connectStarted(context: ConnectContext): void {
     Reflect.set(context, this.connectStartKey, performance.now());
+    const target = targetOf(context.host, context.port, context.database, context.path);
+    this.host.claimNextSocket(this.host.attributes(this.host.register(v4Pool(target)), target));
   }
 
   /** A connect ended: create_time when it succeeded, a failed attempt when not. */

@@ -10,6 +10,7 @@ import {
   refusedPort,
   requireReachable,
   CLOSED,
+  CONNECT,
   CREATED,
   DB_COUNT,
   DB_CREATE_TIME,
@@ -29,7 +30,7 @@ beforeAll(async () => {
   await requireReachable('PostgreSQL', host, port);
 });
 
-test('a pool of 3, 30 queries at once then 30 in turn: created = the server\'s backends, created + reused = 60, each query timed once, gauges from postgres.js\'s own counts', async () => {
+test('a pool of 3, 30 queries at once then 30 in turn: created = the server\'s backends, created + reused = 60, each query timed once, each TCP connect timed, gauges from postgres.js\'s own counts', async () => {
   const { snapshots, values } = await runPostgresFixture<{ backends: number }>('v4.js', 'pool');
   const after = snapshots.after!;
   const backends = values.backends;
@@ -40,10 +41,11 @@ test('a pool of 3, 30 queries at once then 30 in turn: created = the server\'s b
     waits: after.count(DB_WAIT_TIME, pool(NAME)),
     useTimes: after.count(DB_USE_TIME, pool(NAME)),
     createTimes: after.count(DB_CREATE_TIME, pool(NAME)),
+    connects: after.count(CONNECT, pool(NAME)),
     idle: after.sum(DB_COUNT, idle(NAME)),
     used: after.sum(DB_COUNT, used(NAME)),
     pending: after.sum(DB_PENDING, pool(NAME)),
-  }).toEqual({ created: backends, reused: 60 - backends, waits: 60, useTimes: 60, createTimes: backends, idle: backends, used: 0, pending: 0 });
+  }).toEqual({ created: backends, reused: 60 - backends, waits: 60, useTimes: 60, createTimes: backends, connects: backends, idle: backends, used: 0, pending: 0 });
   const ended = snapshots.ended!;
   expect({ closed: ended.sum(CLOSED, closedBy(NAME, 'client_closed')), all: ended.sum(CLOSED), idle: ended.sum(DB_COUNT, idle(NAME)) }).toEqual({
     closed: backends,
@@ -94,4 +96,22 @@ test('a connection opened while disabled is adopted at its next use: 3 uses afte
   expect(values.backends).toBe(1);
   const after = snapshots.after!;
   expect({ created: after.sum(CREATED, pool(NAME)), reused: after.sum(REUSED, pool(NAME)) }).toEqual({ created: 0, reused: 3 });
+});
+
+test('two instances on one MeterProvider count every connection, use, wait and failure once', async () => {
+  const closedPort = await refusedPort();
+  const { snapshots, values } = await runPostgresFixture<{ backends: number }>('v4.js', 'twice', { args: [String(closedPort)] });
+  const after = snapshots.after!;
+  const backends = values.backends;
+  expect({
+    created: after.sum(CREATED, pool(NAME)),
+    reused: after.sum(REUSED, pool(NAME)),
+    waits: after.count(DB_WAIT_TIME, pool(NAME)),
+    useTimes: after.count(DB_USE_TIME, pool(NAME)),
+    createTimes: after.count(DB_CREATE_TIME, pool(NAME)),
+    connects: after.count(CONNECT, pool(NAME)),
+    idle: after.sum(DB_COUNT, idle(NAME)),
+    failed: after.sum(FAILED, { [ERROR_TYPE]: 'ECONNREFUSED', 'server.port': closedPort }),
+  }).toEqual({ created: backends, reused: 60 - backends, waits: 60, useTimes: 60, createTimes: backends, connects: backends, idle: backends, failed: 1 });
+  expect(snapshots.ended!.sum(CLOSED, closedBy(NAME, 'client_closed'))).toBe(backends);
 });
