@@ -21,7 +21,7 @@ import {
   type PoolEntry,
   type PoolTimings,
 } from '@connmetrics/core';
-import { ERROR_TYPE_CONNECTION_CLOSED, postgresErrorType } from './error-type';
+import { ERROR_TYPE_CONNECT_TIMEOUT, ERROR_TYPE_CONNECTION_CLOSED, postgresErrorType } from './error-type';
 import type { ConnectContext, PoolEventMessage, QueryContext } from './v4-channels';
 import { connectionClosed, connectionKey, targetOf, v4Pool, type V4Pool } from './v4-pools';
 
@@ -110,8 +110,9 @@ export class PostgresV4Connections {
     const entry = this.host.register(v4Pool(target));
     if (context.error !== undefined) {
       if (!this.host.claim(context)) return;
-      const attributes = withAttribute(this.host.attributes(entry, target), ATTR_ERROR_TYPE, postgresErrorType(context.error));
-      this.host.connectionInstruments().failed.add(1, attributes);
+      const type = postgresErrorType(context.error);
+      this.host.connectionInstruments().failed.add(1, withAttribute(this.host.attributes(entry, target), ATTR_ERROR_TYPE, type));
+      if (type === ERROR_TYPE_CONNECT_TIMEOUT) this.host.timings.timedOut(entry);
       return;
     }
     const startedAt = asNumber((context as Record<symbol, unknown>)[this.connectStartKey]);
