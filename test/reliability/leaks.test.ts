@@ -12,7 +12,7 @@
  * here), MariaDB is shared with the other suites, and a grpc-js channel is
  * much heavier to set up than a socket, so those three protocols churn 4,000
  * each and postgres.js (a pool per connection, which also fetches array
- * types) 2,000; undici 34,000, node:http 32,000, ioredis and node-redis
+ * types; postgres.js 3 and 4 in turn) 2,000; undici 34,000, node:http 32,000, ioredis and node-redis
  * 10,000 each. Each protocol runs its own churn concurrently with the
  * others, in two halves.
  *
