@@ -33,10 +33,11 @@ import { PACKAGE_NAME, PACKAGE_VERSION } from './version';
 const POSTGRESQL = 'postgresql';
 
 const LOADED_TOO_EARLY =
-  'connmetrics: postgres.js (the `postgres` package) was loaded before @connmetrics/instrumentation-postgres could patch it ' +
+  'connmetrics: postgres.js 3 (the `postgres` package) could not be patched by @connmetrics/instrumentation-postgres: ' +
+  'it was loaded before the instrumentation was enabled, or imported as an ES module without the module hook ' +
   '(or a pool was created while the instrumentation was disabled), so its connections are not counted. Enable the instrumentation before the application imports `postgres`: ' +
   'node --require @connmetrics/auto/register (CommonJS), or node --import @connmetrics/auto/register (ES modules; ' +
-  'it registers the module hook that `import postgres from "postgres"` needs).';
+  'it registers the module hook that `import postgres from "postgres"` needs). postgres.js 4 is counted either way.';
 
 /**
  * Connection metrics for postgres.js (`postgres` 3): connections created,

@@ -7,7 +7,7 @@ import { pool, runPostgresFixture } from './support/fixtures';
 
 const { host, port, database } = postgresAddress();
 const NAME = `${host}:${port}/${database}`;
-const TOO_EARLY = /postgres\.js \(the `postgres` package\) was loaded before @connmetrics\/instrumentation-postgres could patch it/;
+const TOO_EARLY = /postgres\.js 3 \(the `postgres` package\) could not be patched by @connmetrics\/instrumentation-postgres: it was loaded before the instrumentation was enabled, or imported as an ES module without the module hook/;
 
 beforeAll(async () => {
   await requireReachable('PostgreSQL', host, port);
