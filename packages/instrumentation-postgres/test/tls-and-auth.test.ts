@@ -24,12 +24,15 @@ describe.each([
 ])('%s', (_name, module) => {
   const env = { CONNMETRICS_POSTGRES_MODULE: module };
 
-  test('ssl verified against the CA, max 2, 10 queries at once: created = backends, every query over TLS', async () => {
-    const { snapshots, values } = await runPostgresFixture<{ backends: number; serverSide: string[] }>('tls.js', 'pool', { database: credentials(), env });
+  test('ssl verified against the CA, max 2, 10 queries at once: created = the server\'s backends, reused = 10 − backends that ran one, every query over TLS', async () => {
+    const { snapshots, values } = await runPostgresFixture<{ backends: number; queriedOn: number; serverSide: string[] }>('tls.js', 'pool', { database: credentials(), env });
     expect(values.serverSide).toEqual(['true TLSv1.3']);
     const after = snapshots.after!;
+    // Created: every backend the server lists for the pool. postgres.js 4 may open the second one for
+    // queries the first has served by the time it is ready: then it is created and not used (yet).
     expect(after.sum(CREATED, pool('tls'))).toBe(values.backends);
-    expect(after.sum(CREATED, pool('tls')) + after.sum(REUSED, pool('tls'))).toBe(10);
+    // Reused: every query but the first on each backend that ran one.
+    expect(after.sum(REUSED, pool('tls'))).toBe(10 - values.queriedOn);
     expect(after.count(CONNECT, pool('tls'))).toBe(values.backends);
     expect(after.count(DB_CREATE_TIME, pool('tls'))).toBe(values.backends);
     // postgres.js upgrades with tls.connect({ socket }), which Node does not announce and postgres.js does not expose.
