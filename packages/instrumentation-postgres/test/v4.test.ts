@@ -20,6 +20,7 @@ import {
   FAILED,
   REUSED,
   REUSE_FAILED,
+  type MetricsSnapshot,
 } from '@connmetrics/test-harness';
 import { ERROR_TYPE, closedBy, idle, pool, runPostgresFixture, used } from './support/fixtures';
 
@@ -30,21 +31,37 @@ beforeAll(async () => {
   await requireReachable('PostgreSQL', host, port);
 });
 
+/** What the pool workload (v4.js poolWorkload()) records on the pool. */
+const poolCounts = (after: MetricsSnapshot) => ({
+  created: after.sum(CREATED, pool(NAME)),
+  reused: after.sum(REUSED, pool(NAME)),
+  waits: after.count(DB_WAIT_TIME, pool(NAME)),
+  useTimes: after.count(DB_USE_TIME, pool(NAME)),
+  createTimes: after.count(DB_CREATE_TIME, pool(NAME)),
+  connects: after.count(CONNECT, pool(NAME)),
+  idle: after.sum(DB_COUNT, idle(NAME)),
+});
+
+/** The same from the server's count of the pool's backends and those of them that ran a query: 60 queries, each timed. */
+const expectedPoolCounts = ({ backends, queriedOn }: { backends: number; queriedOn: number }) => ({
+  created: backends,
+  reused: 60 - queriedOn,
+  waits: 60,
+  useTimes: 60,
+  createTimes: backends,
+  connects: backends,
+  idle: backends,
+});
+
 test('a pool of 3, 30 queries at once then 30 in turn: created = the server\'s backends, reused = 60 − backends that ran one, each query timed once, each TCP connect timed, gauges from postgres.js\'s own counts', async () => {
   const { snapshots, values } = await runPostgresFixture<{ backends: number; queriedOn: number }>('v4.js', 'pool');
   const after = snapshots.after!;
-  const { backends, queriedOn } = values;
-  expect({
-    created: after.sum(CREATED, pool(NAME)),
-    reused: after.sum(REUSED, pool(NAME)),
-    waits: after.count(DB_WAIT_TIME, pool(NAME)),
-    useTimes: after.count(DB_USE_TIME, pool(NAME)),
-    createTimes: after.count(DB_CREATE_TIME, pool(NAME)),
-    connects: after.count(CONNECT, pool(NAME)),
-    idle: after.sum(DB_COUNT, idle(NAME)),
-    used: after.sum(DB_COUNT, used(NAME)),
-    pending: after.sum(DB_PENDING, pool(NAME)),
-  }).toEqual({ created: backends, reused: 60 - queriedOn, waits: 60, useTimes: 60, createTimes: backends, connects: backends, idle: backends, used: 0, pending: 0 });
+  const { backends } = values;
+  expect({ ...poolCounts(after), used: after.sum(DB_COUNT, used(NAME)), pending: after.sum(DB_PENDING, pool(NAME)) }).toEqual({
+    ...expectedPoolCounts(values),
+    used: 0,
+    pending: 0,
+  });
   const ended = snapshots.ended!;
   expect({ closed: ended.sum(CLOSED, closedBy(NAME, 'client_closed')), all: ended.sum(CLOSED, pool(NAME)), idle: ended.sum(DB_COUNT, idle(NAME)) }).toEqual({
     closed: backends,
@@ -101,16 +118,9 @@ test('two instances on one MeterProvider count every connection, use, wait and f
   const closedPort = await refusedPort();
   const { snapshots, values } = await runPostgresFixture<{ backends: number; queriedOn: number }>('v4.js', 'twice', { args: [String(closedPort)] });
   const after = snapshots.after!;
-  const { backends, queriedOn } = values;
-  expect({
-    created: after.sum(CREATED, pool(NAME)),
-    reused: after.sum(REUSED, pool(NAME)),
-    waits: after.count(DB_WAIT_TIME, pool(NAME)),
-    useTimes: after.count(DB_USE_TIME, pool(NAME)),
-    createTimes: after.count(DB_CREATE_TIME, pool(NAME)),
-    connects: after.count(CONNECT, pool(NAME)),
-    idle: after.sum(DB_COUNT, idle(NAME)),
-    failed: after.sum(FAILED, { [ERROR_TYPE]: 'ECONNREFUSED', 'server.port': closedPort }),
-  }).toEqual({ created: backends, reused: 60 - queriedOn, waits: 60, useTimes: 60, createTimes: backends, connects: backends, idle: backends, failed: 1 });
-  expect(snapshots.ended!.sum(CLOSED, closedBy(NAME, 'client_closed'))).toBe(backends);
+  expect({ ...poolCounts(after), failed: after.sum(FAILED, { [ERROR_TYPE]: 'ECONNREFUSED', 'server.port': closedPort }) }).toEqual({
+    ...expectedPoolCounts(values),
+    failed: 1,
+  });
+  expect(snapshots.ended!.sum(CLOSED, closedBy(NAME, 'client_closed'))).toBe(values.backends);
 });
