@@ -11,14 +11,13 @@
  * leaves them by default.
  */
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { warnOnce } from './warnings';
 
 export const SETUP_WARNING_CODE = 'CONNMETRICS_SETUP';
 
-const WARNING_TYPE = 'ConnmetricsWarning';
 /** The API's global registry (`@opentelemetry/api` src/internal/global-utils.ts), keyed by its major version. */
 const API_GLOBAL = Symbol.for('opentelemetry.js.api.1');
 const OWN_PREFIXES = ['@connmetrics/', 'connmetrics:'];
-const emitted = new Set<string>();
 
 /** Whether a diag logger is registered already: an application's or an SDK's, which is left alone. */
 function diagLoggerRegistered(): boolean {
@@ -50,13 +49,12 @@ function messageOf(args: unknown[]): string {
   return rest.join(' ');
 }
 
+/** Once per message (warnOnce never throws; neither may building the message). */
 function emit(args: unknown[]): void {
   if (!isOwn(args[0])) return;
   try {
     const message = messageOf(args);
-    if (emitted.has(message)) return;
-    emitted.add(message);
-    process.emitWarning(message, { type: WARNING_TYPE, code: SETUP_WARNING_CODE });
+    warnOnce(`${SETUP_WARNING_CODE} ${message}`, message, SETUP_WARNING_CODE);
   } catch {
     // A warning must never become the application's problem.
   }

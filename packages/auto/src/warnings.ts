@@ -15,13 +15,13 @@ function warnedSubjects(): Set<string> {
   return (holder[WARNED] ??= new Set());
 }
 
-/** Emits one warning per subject per process; never throws. */
-export function warnOnce(subject: string, message: string): void {
+/** Emits one warning per subject per process (with `code`, CONNMETRICS_CONFIG by default); never throws. */
+export function warnOnce(subject: string, message: string, code: string = WARNING_CODE): void {
   const warned = warnedSubjects();
   if (warned.has(subject)) return;
   warned.add(subject);
   try {
-    process.emitWarning(message, { type: WARNING_TYPE, code: WARNING_CODE });
+    process.emitWarning(message, { type: WARNING_TYPE, code });
   } catch {
     // A warning must never become the application's problem.
   }

@@ -71,6 +71,7 @@ function brokeConnection(error: unknown): boolean {
 
 interface V4Connection {
   readonly key: object;
+  readonly pool: V4Pool;
   readonly entry: PoolEntry<V4Pool>;
   readonly attributes: Attributes;
   /** Reserved or in a transaction: its queries are that one use's. */
@@ -119,24 +120,29 @@ export class PostgresV4Connections {
     if (startedAt !== undefined) this.host.timings.created(entry, startedAt);
   }
 
+  /**
+   * Several per query (`idle` after each): for a known connection nothing is
+   * allocated, its pool is the one it was tracked with. `wait` names no
+   * connection nor server: skipped (its counts come again with the next event).
+   */
   poolEvent(message: PoolEventMessage): void {
-    const target = targetOf(message.host, message.port, message.database);
-    const pool = v4Pool(target);
-    if (message.stats !== null && typeof message.stats === 'object') pool.stats = message.stats;
     const id = asNumber(message.connection);
     if (id === undefined) return;
+    const known = this.connections.get(id);
+    const pool = known?.pool ?? v4Pool(targetOf(message.host, message.port, message.database));
+    if (message.stats !== null && typeof message.stats === 'object') pool.stats = message.stats;
     switch (message.event) {
       case 'open':
-        this.opened(id, pool, target);
+        if (!known) this.opened(id, pool);
         break;
       case 'lease':
-        this.leased(id, pool, target, asNumber(message.waited));
+        this.leased(known ?? this.track(id, pool), asNumber(message.waited));
         break;
       case 'release':
-        this.released(id);
+        if (known) this.released(known);
         break;
       case 'close':
-        this.closed(id, message.error);
+        this.closed(id, known, message.error);
         break;
     }
   }
@@ -145,7 +151,8 @@ export class PostgresV4Connections {
   queryEnded(context: QueryContext): void {
     const id = asNumber(context.connection);
     if (id === undefined) return; // no connection: its failed connect is counted by connectEnded()
-    const connection = this.connections.get(id) ?? this.adopt(id, targetOf(context.host, context.port, context.database));
+    // Unknown: opened before this instance was enabled, adopted at this use.
+    const connection = this.connections.get(id) ?? this.track(id, v4Pool(targetOf(context.host, context.port, context.database)));
     if (connection.leased || connection.closed) return;
     const { tracker, timings } = this.host;
     const state = tracker.used(connection.key) ?? tracker.adopt(connection.key, connection.attributes);
@@ -158,14 +165,13 @@ export class PostgresV4Connections {
     if (context.error !== undefined && brokeConnection(context.error)) tracker.reuseFailed(connection.key, postgresErrorType(context.error));
   }
 
-  private opened(id: number, pool: V4Pool, target: DbServerTarget): void {
-    if (this.connections.has(id)) return;
-    const connection = this.track(id, pool, target);
+  private opened(id: number, pool: V4Pool): void {
+    const connection = this.track(id, pool);
     this.host.tracker.created(connection.key, connection.attributes);
   }
 
-  private leased(id: number, pool: V4Pool, target: DbServerTarget, waitedMs: number | undefined): void {
-    const connection = this.connections.get(id) ?? this.adopt(id, target, pool);
+  /** `sql.reserve()` or `sql.begin()` got its connection (one adopted here if it opened before we were enabled). */
+  private leased(connection: V4Connection, waitedMs: number | undefined): void {
     if (connection.closed) return;
     const { tracker, timings } = this.host;
     const state = tracker.used(connection.key) ?? tracker.adopt(connection.key, connection.attributes);
@@ -174,17 +180,15 @@ export class PostgresV4Connections {
     timings.handedOut(connection.key, connection.entry, performance.now() - (waitedMs ?? 0));
   }
 
-  private released(id: number): void {
-    const connection = this.connections.get(id);
-    if (!connection?.leased) return;
+  private released(connection: V4Connection): void {
+    if (!connection.leased) return;
     connection.leased = false;
     this.host.tracker.released(connection.key);
     this.host.timings.released(connection.key);
   }
 
-  private closed(id: number, error: unknown): void {
+  private closed(id: number, connection: V4Connection | undefined, error: unknown): void {
     connectionClosed(id);
-    const connection = this.connections.get(id);
     if (!connection || connection.closed) return;
     connection.closed = true;
     setImmediate(() => {
@@ -194,14 +198,9 @@ export class PostgresV4Connections {
     this.host.tracker.closed(connection.key, closeCause(error));
   }
 
-  /** A connection opened before this instance was enabled, first seen at a use. */
-  private adopt(id: number, target: DbServerTarget, pool: V4Pool = v4Pool(target)): V4Connection {
-    return this.track(id, pool, target);
-  }
-
-  private track(id: number, pool: V4Pool, target: DbServerTarget): V4Connection {
+  private track(id: number, pool: V4Pool): V4Connection {
     const entry = this.host.register(pool);
-    const connection: V4Connection = { key: connectionKey(id), entry, attributes: this.host.attributes(entry, target), leased: false, closed: false };
+    const connection: V4Connection = { key: connectionKey(id), pool, entry, attributes: this.host.attributes(entry, pool.target), leased: false, closed: false };
     this.connections.set(id, connection);
     return connection;
   }
