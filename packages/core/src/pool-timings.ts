@@ -34,9 +34,9 @@ export class PoolTimings {
     if (pool.counted()) this.instruments().createTime.record(secondsSince(startedAt), pool.attributes.pool);
   }
 
-  /** A request that began at `startedAt` got its connection: wait_time. */
-  waited(pool: CountedPool, startedAt: number): void {
-    if (pool.counted()) this.instruments().waitTime.record(secondsSince(startedAt), pool.attributes.pool);
+  /** A request that began at `startedAt` got its connection at `now`: wait_time. */
+  waited(pool: CountedPool, startedAt: number, now = performance.now()): void {
+    if (pool.counted()) this.instruments().waitTime.record(Math.max(0, now - startedAt) / 1000, pool.attributes.pool);
   }
 
   /**
@@ -51,20 +51,21 @@ export class PoolTimings {
   }
 
   /** The connection is handed out from now (its use_time runs until released()). */
-  checkedOut(connection: object, pool: CountedPool): void {
+  checkedOut(connection: object, pool: CountedPool, now = performance.now()): void {
     const record = this.out.get(connection);
     if (record) {
       record.pool = pool;
-      record.at = performance.now();
+      record.at = now;
     } else {
-      this.out.set(connection, { pool, at: performance.now() });
+      this.out.set(connection, { pool, at: now });
     }
   }
 
-  /** waited() then checkedOut(): a checkout that began at `startedAt` got `connection`. */
+  /** waited() then checkedOut(), on one clock reading: a checkout that began at `startedAt` got `connection`. */
   handedOut(connection: object, pool: CountedPool, startedAt: number): void {
-    this.waited(pool, startedAt);
-    this.checkedOut(connection, pool);
+    const now = performance.now();
+    this.waited(pool, startedAt, now);
+    this.checkedOut(connection, pool, now);
   }
 
   /** The connection went back to its pool: use_time. Returns false for a connection not handed out since tracking began. */

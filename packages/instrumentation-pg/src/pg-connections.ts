@@ -242,7 +242,8 @@ export class PgConnections {
     if (!isClient(client)) return;
     // Named from its first client seen (a field check once it is named).
     pool.identify(client);
-    timings.waited(pool, startedAt);
+    const handedOutAt = performance.now(); // one clock reading ends the wait and starts the use
+    timings.waited(pool, startedAt, handedOutAt);
     // Created and reused need the client's connection attempt, which only pg's JavaScript client shows.
     let state: ConnectionState | undefined;
     if (hasConnection(client)) {
@@ -254,7 +255,7 @@ export class PgConnections {
       if (state) (recordOf(state) ?? this.follow(client, state, pool)).pool ??= pool;
     }
     // Its use_time runs to the release, for this instance's pool or connection.
-    if (state || pool.counted()) timings.checkedOut(client, pool);
+    if (state || pool.counted()) timings.checkedOut(client, pool, handedOutAt);
   }
 
   /** pg-pool's 'release' event: the checkout ends. */
